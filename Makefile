@@ -1,0 +1,113 @@
+# weir - one flat GNU Makefile. `make help` lists the targets.
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+VARIANT ?= release
+
+PKGS := argtable2 libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -largtable2 -lzstd)
+
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototypes \
+        -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef -Wvla -Wconversion \
+        -Wno-sign-conversion
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -MMD -MP $(PKG_CFLAGS)
+
+ifeq ($(VARIANT),release)
+  OPT := -O2 -g
+else ifeq ($(VARIANT),check)
+  OPT := -O2 -g -Werror
+else ifeq ($(VARIANT),asan)
+  OPT := -O1 -g -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(VARIANT),tsan)
+  OPT := -O1 -g -Werror -fsanitize=thread -fno-omit-frame-pointer
+else
+  $(error unknown VARIANT $(VARIANT): release, check, asan or tsan)
+endif
+
+CFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDLIBS := $(PKG_LIBS) -lm -pthread
+
+B := build/$(VARIANT)
+LIB_SRC := src/batch.c src/framer.c src/hist.c src/ops.c src/parse.c src/pipeline.c \
+           src/policy.c src/queue.c src/seq.c src/stats.c src/stream.c src/sync.c \
+           src/rejects.c src/limiter.c
+CLI_SRC := src/cli.c src/main.c
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+BIN := $(if $(filter release,$(VARIANT)),weir,$(B)/weir)
+
+.PHONY: all check check-unit check-cli check-asan check-tsan check-sanitize bench demo deps \
+        install uninstall clean format lint help
+
+all: $(BIN)
+
+$(BIN): $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+# `make check`: the -Werror build, unit tests, then CLI tests against it.
+check: deps
+	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli
+
+check-unit: $(UNIT_BIN)
+	prove -e '' $(UNIT_BIN)
+
+check-cli: $(BIN)
+	WEIR=$(abspath $(BIN)) bats tests/cli
+
+# AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
+check-asan: deps
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory VARIANT=asan CC=clang check-unit check-cli
+
+# ThreadSanitizer over the whole suite (setarch -R: TSan needs a narrow mmap layout).
+check-tsan: deps
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  setarch -R $(MAKE) --no-print-directory VARIANT=tsan CC=clang check-unit check-cli
+
+check-sanitize: check-asan check-tsan
+
+bench: weir
+	bench/run.sh
+
+demo: deps weir
+	./demo.sh
+
+deps:
+	@./scripts/deps.sh
+
+install: weir
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 weir $(DESTDIR)$(PREFIX)/bin/weir
+	install -m 644 man/weir.1 $(DESTDIR)$(PREFIX)/share/man/man1/weir.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/weir $(DESTDIR)$(PREFIX)/share/man/man1/weir.1
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --suppress=missingIncludeSystem -D_GNU_SOURCE src
+	mandoc -T lint -W warning man/weir.1
+
+clean:
+	rm -rf build weir
+
+help:
+	@echo "targets: all check check-asan check-tsan check-sanitize bench demo deps install uninstall clean format lint"
+
+-include $(wildcard build/*/*.d build/*/tests/*.d)

@@ -1,0 +1,90 @@
+/* batch.c - chunks and batches; see batch.h for ownership. */
+#include "batch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct chunk *chunk_new(size_t cap)
+{
+    struct chunk *c = malloc(sizeof *c + cap);
+    if (!c)
+        return NULL;
+    c->cap = cap;
+    c->len = 0;
+    c->refs = 1;
+    return c;
+}
+
+void chunk_ref(struct chunk *c)
+{
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+void chunk_unref(struct chunk *c)
+{
+    if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(c);
+}
+
+struct batch *batch_new(struct chunk *c, size_t cap)
+{
+    if (cap == 0)
+        cap = 1;
+    struct batch *b = malloc(sizeof *b + cap * sizeof(struct rec));
+    if (!b)
+        return NULL;
+    memset(b, 0, sizeof *b);
+    b->recs = (struct rec *)(b + 1);
+    b->chunk = c;
+    chunk_ref(c);
+    return b;
+}
+
+void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    chunk_unref(b->chunk);
+    free(b->segs);
+    free(b);
+}
+
+struct batch *batch_split(struct batch *b, size_t k)
+{
+    struct batch *h = batch_new(b->chunk, k);
+    if (!h)
+        return NULL;
+    memcpy(h->recs, b->recs, k * sizeof *h->recs);
+    h->n = k;
+    for (size_t i = 0; i < k; i++)
+        h->bytes += (size_t)b->recs[i].len + 1; /* only the last record can be open */
+    h->seq0 = b->seq0;
+    h->t_in = b->t_in;
+    b->recs += k;
+    b->n -= k;
+    b->bytes -= h->bytes;
+    b->seq0 += k;
+    return h;
+}
+
+int batch_emit(struct batch *b, const char *p, size_t len)
+{
+    if (len == 0)
+        return 0;
+    b->bytes_out += len;
+    if (b->nsegs && b->segs[b->nsegs - 1].p + b->segs[b->nsegs - 1].len == p) {
+        b->segs[b->nsegs - 1].len += len;
+        return 0;
+    }
+    if (b->nsegs == b->segcap) {
+        size_t cap = b->segcap ? b->segcap * 2 : 16;
+        struct seg *s = realloc(b->segs, cap * sizeof *s);
+        if (!s)
+            return -ENOMEM;
+        b->segs = s;
+        b->segcap = cap;
+    }
+    b->segs[b->nsegs++] = (struct seg){p, len};
+    return 0;
+}

@@ -1,0 +1,82 @@
+/* batch.h - records in flight: reference-counted input chunks and batches
+ * of record views into them.
+ *
+ * Ownership: a chunk is freed when its last reference is dropped; every
+ * batch holds one reference to the chunk its records point into. A batch
+ * has exactly one owner at a time (the reader, the queue, a worker, the
+ * writer); handing it on hands on the duty to batch_free it. All
+ * *_free(NULL) calls do nothing. Chunk reference counts are atomic; all
+ * else is owned by one thread at a time. */
+#ifndef WEIR_BATCH_H
+#define WEIR_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct chunk {
+    size_t cap;          /* bytes usable in data[] */
+    size_t len;          /* bytes filled (reader-owned) */
+    int refs;            /* atomic; see chunk_ref/chunk_unref */
+    char data[];
+};
+
+struct chunk *chunk_new(size_t cap);   /* one reference; NULL when out of memory */
+void chunk_ref(struct chunk *c);
+void chunk_unref(struct chunk *c);
+
+/* A record: payload at chunk->data + off, len bytes; the delimiter follows
+ * it unless this is the stream's last record and it had none. */
+struct rec {
+    uint32_t off;
+    uint32_t len;
+};
+
+/* A piece of output: bytes the writer sends as they are. */
+struct seg {
+    const char *p;
+    size_t len;
+};
+
+/* The records of a batch are consecutive in the input and contiguous in
+ * their chunk: recs[i+1].off == recs[i].off + recs[i].len + 1. */
+struct batch {
+    struct batch *next;  /* link while queued */
+    struct chunk *chunk; /* the records' bytes (one reference held) */
+    struct rec *recs;    /* the records, n of them */
+    size_t n;
+    size_t bytes;        /* payload + delimiters of recs */
+    uint64_t seq0;       /* record number of recs[0], 1-based */
+    uint64_t piece;      /* output order: numbered when a worker takes it */
+    int64_t t_in;        /* when the records were read (ns) */
+    bool open_end;       /* the last record lacks its delimiter */
+    /* results, filled by the stage */
+    struct seg *segs;    /* output, in order */
+    size_t nsegs, segcap;
+    uint64_t n_done;     /* records processed */
+    uint64_t n_failed;   /* records that failed in the stage */
+    uint64_t n_out;      /* records written out */
+    uint64_t bytes_out;  /* sum of segs lengths */
+};
+
+/* A batch with room for `cap` records of chunk c (takes a new reference to
+ * c). NULL when out of memory. */
+struct batch *batch_new(struct chunk *c, size_t cap);
+void batch_free(struct batch *b);
+
+/* Splits the first k records (0 < k < b->n) off b into a new batch, which
+ * shares b's chunk, t_in and delimiter state; b keeps the rest. NULL when
+ * out of memory (b unchanged). */
+struct batch *batch_split(struct batch *b, size_t k);
+
+/* The bytes of record i, delimiter included when present. */
+static inline size_t batch_rec_size(const struct batch *b, size_t i)
+{
+    return b->recs[i].len + !(b->open_end && i + 1 == b->n);
+}
+
+/* Appends output segment [p, p+len) to b, merging with the previous one
+ * when contiguous. Returns 0 or -ENOMEM. */
+int batch_emit(struct batch *b, const char *p, size_t len);
+
+#endif

@@ -1,0 +1,173 @@
+/* framer.c - records and batches from a byte stream; see framer.h. */
+#include "framer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+struct framer {
+    struct framer_config cfg;
+    struct chunk *chunk;  /* being filled; NULL before the first read */
+    size_t rec_start;     /* offset of the record not yet complete */
+    size_t scan_pos;      /* where the delimiter search resumes */
+    bool skipping;        /* the open record is oversize: its bytes are passed on */
+    uint64_t next_seq;    /* number of the next record, 1-based */
+    struct batch *cur;    /* batch being filled, or NULL */
+    int64_t now;          /* read time of the bytes being framed */
+};
+
+struct framer *framer_new(const struct framer_config *cfg)
+{
+    struct framer *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->cfg = *cfg;
+    f->next_seq = 1;
+    return f;
+}
+
+void framer_free(struct framer *f)
+{
+    if (!f)
+        return;
+    batch_free(f->cur);
+    chunk_unref(f->chunk);
+    free(f);
+}
+
+uint64_t framer_records(const struct framer *f)
+{
+    return f->next_seq - 1;
+}
+
+int framer_space(struct framer *f, char **p, size_t *room)
+{
+    struct chunk *c = f->chunk;
+    size_t partial = c ? c->len - f->rec_start : 0;
+    if (!c || c->cap - c->len < f->cfg.chunk_size / 8) {
+        size_t cap = f->cfg.chunk_size;
+        while (cap < 2 * partial)
+            cap *= 2;
+        struct chunk *n = chunk_new(cap);
+        if (!n)
+            return -ENOMEM;
+        if (partial)
+            memcpy(n->data, c->data + f->rec_start, partial);
+        n->len = partial;
+        f->scan_pos -= f->rec_start;
+        f->rec_start = 0;
+        chunk_unref(c);
+        f->chunk = c = n;
+    }
+    *p = c->data + c->len;
+    *room = c->cap - c->len;
+    return 0;
+}
+
+static int flush_batch(struct framer *f)
+{
+    struct batch *b = f->cur;
+    if (!b)
+        return 0;
+    f->cur = NULL;
+    return f->cfg.on_batch(f->cfg.ctx, b);
+}
+
+/* Adds complete record [start, start+len) (delimiter present unless
+ * open_end) to the current batch. */
+static int add_record(struct framer *f, size_t start, size_t len, bool open_end)
+{
+    uint64_t seq = f->next_seq++;
+    size_t size = len + !open_end;
+    if (len > f->cfg.max_record) {
+        int rc = flush_batch(f);
+        if (rc == 0)
+            rc = f->cfg.on_oversize(f->cfg.ctx, seq, f->chunk->data + start, size, true,
+                                    open_end);
+        return rc;
+    }
+    struct batch *b = f->cur;
+    if (b && (b->n == f->cfg.batch_records || b->bytes + size > f->cfg.batch_bytes)) {
+        int rc = flush_batch(f);
+        if (rc)
+            return rc;
+        b = NULL;
+    }
+    if (!b) {
+        b = f->cur = batch_new(f->chunk, f->cfg.batch_records);
+        if (!b)
+            return -ENOMEM;
+        b->seq0 = seq;
+        b->t_in = f->now;
+    }
+    b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
+    b->bytes += size;
+    b->open_end = open_end;
+    return 0;
+}
+
+int framer_commit(struct framer *f, size_t n, int64_t now)
+{
+    struct chunk *c = f->chunk;
+    const unsigned char delim = f->cfg.delim;
+    char *data = c->data;
+    size_t end = c->len + n;
+    size_t pos = f->scan_pos;
+    int rc = 0;
+    c->len = end;
+    f->now = now;
+    while (pos < end) {
+        char *d = memchr(data + pos, delim, end - pos);
+        if (!d)
+            break;
+        size_t at = (size_t)(d - data);
+        if (f->skipping) {
+            rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, data + f->rec_start,
+                                    at + 1 - f->rec_start, true, false);
+            f->skipping = false;
+        } else {
+            rc = add_record(f, f->rec_start, at - f->rec_start, false);
+        }
+        pos = f->rec_start = at + 1;
+        if (rc)
+            goto out;
+    }
+    pos = end;
+    if (!f->skipping && end - f->rec_start > f->cfg.max_record) {
+        rc = flush_batch(f);
+        if (rc)
+            goto out;
+        f->skipping = true;
+    }
+    if (f->skipping) {
+        /* pass the oversize bytes on and reuse their space */
+        if (end > f->rec_start)
+            rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq, data + f->rec_start,
+                                    end - f->rec_start, false, false);
+        c->len = pos = f->rec_start;
+        if (rc)
+            goto out;
+    }
+    rc = flush_batch(f);
+out:
+    f->scan_pos = pos;
+    return rc;
+}
+
+int framer_finish(struct framer *f, int64_t now)
+{
+    int rc = 0;
+    f->now = now;
+    if (f->skipping) {
+        f->skipping = false;
+        rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, "", 0, true, true);
+    } else if (f->chunk && f->chunk->len > f->rec_start) {
+        rc = add_record(f, f->rec_start, f->chunk->len - f->rec_start, true);
+        f->rec_start = f->scan_pos = f->chunk->len;
+    }
+    if (rc == 0)
+        rc = flush_batch(f);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* limiter.h - a token bucket as a pure function of its state and `now`.
+ *
+ * Classic semantics (as Go's x/time/rate): the bucket holds at most
+ * `burst` tokens and starts full; tokens accrue at `rate` per second; idle
+ * time never banks more than `burst`; over any interval T at most
+ * burst + rate*T units are taken. A take larger than the burst is allowed
+ * once the bucket is full and leaves it in debt, so it delays what follows
+ * instead of deadlocking. Time is int64 nanoseconds (monotonic) passed in
+ * by the caller; nothing here reads a clock or sleeps. Not thread-safe:
+ * the one intake thread owns it. Exact integer arithmetic: no drift. */
+#ifndef WEIR_LIMITER_H
+#define WEIR_LIMITER_H
+
+#include <stdint.h>
+
+struct limiter {
+    /* internal state; a plain struct so callers can embed it */
+    uint64_t per_token_num;  /* ns per token = per_token_num / scale */
+    uint64_t scale;
+    int64_t tat;             /* theoretical arrival time (scaled ns) */
+    int64_t burst_span;      /* burst * per-token time (scaled ns) */
+    int64_t origin;          /* time origin, ns */
+};
+
+/* rate_per_s > 0, burst >= 1. Returns 0 or -EINVAL. The bucket starts
+ * full at `now`. */
+int limiter_init(struct limiter *l, double rate_per_s, double burst, int64_t now);
+
+/* Whole units that could be taken at `now` (at most the burst). */
+uint64_t limiter_available(const struct limiter *l, int64_t now);
+
+/* The earliest time >= now at which n units may be taken (for n above the
+ * burst: when the bucket is full). */
+int64_t limiter_ready(const struct limiter *l, int64_t now, uint64_t n);
+
+/* Takes n units at now; the caller has checked limiter_ready(now, n) <= now. */
+void limiter_take(struct limiter *l, int64_t now, uint64_t n);
+
+#endif

@@ -1,0 +1,172 @@
+/* ops.c - built-in operations; see ops.h. */
+#include "ops.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "common.h"
+#include "parse.h"
+
+enum op_kind { OP_CAT, OP_UPPER, OP_LOWER, OP_GREP, OP_GREPV, OP_SLEEP, OP_SPIN };
+
+struct op {
+    enum op_kind kind;
+    bool has_re;       /* re is compiled */
+    regex_t re;        /* grep, grepv */
+    int64_t ns;        /* sleep, spin */
+};
+
+struct ops {
+    size_t n;          /* operations, cat removed */
+    bool slow;
+    struct op op[];
+};
+
+void ops_free(struct ops *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->op[i].has_re)
+            regfree(&o->op[i].re);
+    free(o);
+}
+
+static int compile(const char *spec, struct op *op, char *err, size_t errlen)
+{
+    static const struct { const char *name; enum op_kind kind; } table[] = {
+        {"cat", OP_CAT},     {"upper", OP_UPPER}, {"lower", OP_LOWER}, {"grep:", OP_GREP},
+        {"grepv:", OP_GREPV}, {"sleep:", OP_SLEEP}, {"spin:", OP_SPIN},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const char *name = table[i].name;
+        size_t len = strlen(name);
+        bool has_arg = name[len - 1] == ':';
+        if (has_arg ? strncmp(spec, name, len) != 0 : strcmp(spec, name) != 0)
+            continue;
+        const char *arg = spec + len;
+        op->kind = table[i].kind;
+        if (op->kind == OP_GREP || op->kind == OP_GREPV) {
+            int rc = regcomp(&op->re, arg, REG_EXTENDED | REG_NOSUB);
+            if (rc) {
+                char msg[128];
+                regerror(rc, &op->re, msg, sizeof msg);
+                snprintf(err, errlen, "--op '%s': bad regular expression: %s", spec, msg);
+                return -EINVAL;
+            }
+            op->has_re = true;
+        } else if (has_arg && parse_duration(arg, &op->ns) != 0) {
+            snprintf(err, errlen, "--op '%s': expected a duration such as 10ms after '%s'",
+                     spec, name);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    snprintf(err, errlen,
+             "--op '%s': unknown operation (expected cat, upper, lower, grep:ERE, grepv:ERE, "
+             "sleep:DUR or spin:DUR)",
+             spec);
+    return -EINVAL;
+}
+
+struct ops *ops_new(const char *const *specs, size_t n, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct ops *o = calloc(1, sizeof *o + n * sizeof o->op[0]);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct op *op = &o->op[o->n];
+        if (compile(specs[i], op, err, errlen) != 0) {
+            ops_free(o);
+            return NULL;
+        }
+        if (op->kind == OP_SLEEP || op->kind == OP_SPIN)
+            o->slow = true;
+        if (op->kind != OP_CAT)
+            o->n++;
+    }
+    return o;
+}
+
+bool ops_slow(const struct ops *o)
+{
+    return o->slow;
+}
+
+static void wait_until(int64_t deadline)
+{
+    struct timespec ts = ns_to_timespec(deadline);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+static void spin_until(int64_t deadline)
+{
+    while (now_ns() < deadline)
+        ;
+}
+
+/* Applies the chain to one payload; false when a filter drops it. */
+static bool apply(const struct ops *o, char *p, size_t len)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        const struct op *op = &o->op[i];
+        switch (op->kind) {
+        case OP_CAT:
+            break;
+        case OP_UPPER:
+            for (size_t j = 0; j < len; j++)
+                if (p[j] >= 'a' && p[j] <= 'z')
+                    p[j] = (char)(p[j] - 32);
+            break;
+        case OP_LOWER:
+            for (size_t j = 0; j < len; j++)
+                if (p[j] >= 'A' && p[j] <= 'Z')
+                    p[j] = (char)(p[j] + 32);
+            break;
+        case OP_GREP:
+        case OP_GREPV: {
+            regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+            bool match = regexec(&op->re, p, 1, &m, REG_STARTEND) == 0;
+            if (match != (op->kind == OP_GREP))
+                return false;
+            break;
+        }
+        case OP_SLEEP:
+            wait_until(now_ns() + op->ns);
+            break;
+        case OP_SPIN:
+            spin_until(now_ns() + op->ns);
+            break;
+        }
+    }
+    return true;
+}
+
+int ops_run(struct ops *o, struct batch *b)
+{
+    char *base = b->chunk->data;
+    b->n_done = b->n;
+    if (o->n == 0) { /* identity: the records are one contiguous span */
+        b->n_out = b->n;
+        size_t first = b->recs[0].off, last = b->n - 1;
+        size_t end = b->recs[last].off + batch_rec_size(b, last);
+        return batch_emit(b, base + first, end - first);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        char *p = base + b->recs[i].off;
+        if (!apply(o, p, b->recs[i].len))
+            continue;
+        b->n_out++;
+        int rc = batch_emit(b, p, batch_rec_size(b, i));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* policy.c - overflow policies as pure functions of time; see policy.h. */
+#include "policy.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common.h"
+
+static const char *const names[] = {
+    [POLICY_BLOCK] = "block",     [POLICY_DROP] = "drop", [POLICY_DROP_OLDEST] = "drop-oldest",
+    [POLICY_TIMEOUT] = "timeout", [POLICY_FAIL] = "fail",
+};
+
+const char *policy_name(enum policy p)
+{
+    return names[p];
+}
+
+int policy_parse(const char *s, enum policy *out)
+{
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum policy)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns)
+{
+    switch (p) {
+    case POLICY_BLOCK:
+        return NS_FOREVER;
+    case POLICY_TIMEOUT:
+    case POLICY_FAIL:
+        return timeout_ns >= NS_FOREVER - arrived ? NS_FOREVER : arrived + timeout_ns;
+    case POLICY_DROP:
+    case POLICY_DROP_OLDEST:
+        break;
+    }
+    return arrived;
+}
+
+enum outcome policy_shed_outcome(enum policy p)
+{
+    switch (p) {
+    case POLICY_TIMEOUT:
+        return OUTCOME_TIMED_OUT;
+    case POLICY_FAIL:
+        return OUTCOME_FAILED;
+    default:
+        return OUTCOME_DROPPED;
+    }
+}
+
+enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready,
+                                  int64_t timeout_ns)
+{
+    int64_t deadline = policy_deadline(p, arrived, timeout_ns);
+    if (ready <= deadline)
+        return TOKEN_WAIT;
+    return p == POLICY_FAIL ? TOKEN_STOP : TOKEN_SHED;
+}

@@ -1,0 +1,45 @@
+/* policy.h - the overflow policies as pure decisions.
+ *
+ * The pipeline asks two questions when a record cannot be admitted now:
+ * how long may intake wait (policy_deadline), and, when it gives up, what
+ * the record becomes (policy_shed_outcome). For the rate limiter, which
+ * knows when its token will come, policy_on_token answers at once.
+ * Everything takes time as an argument (ns, monotonic); nothing sleeps. */
+#ifndef WEIR_POLICY_H
+#define WEIR_POLICY_H
+
+#include <stdint.h>
+
+enum policy { POLICY_BLOCK, POLICY_DROP, POLICY_DROP_OLDEST, POLICY_TIMEOUT, POLICY_FAIL };
+
+/* What a record that could not be admitted is counted as. */
+enum outcome { OUTCOME_DROPPED, OUTCOME_TIMED_OUT, OUTCOME_FAILED };
+
+/* What intake does about a token that is not there yet. */
+enum token_action {
+    TOKEN_WAIT, /* sleep until the token comes */
+    TOKEN_SHED, /* shed the record now (counted as policy_shed_outcome) */
+    TOKEN_STOP, /* fail policy: stop intake, exit 75 */
+};
+
+const char *policy_name(enum policy p);
+
+/* Parses "block", "drop", ... into *out; returns 0 or -EINVAL. */
+int policy_parse(const char *s, enum policy *out);
+
+/* The latest moment intake may wait for room for a record that arrived at
+ * `arrived`: NS_FOREVER for block, `arrived` (no wait) for drop and
+ * drop-oldest, arrived + timeout for timeout and fail. */
+int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns);
+
+/* How a record shed under policy p is counted. */
+enum outcome policy_shed_outcome(enum policy p);
+
+/* A token for a record that arrived at `arrived` comes at `ready` (>= now).
+ * Block waits; timeout waits if ready is within the deadline, else sheds at
+ * once; drop and drop-oldest shed; fail waits within the deadline, else
+ * stops. */
+enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready,
+                                  int64_t timeout_ns);
+
+#endif

@@ -1,0 +1,292 @@
+/* queue.c - bounded batch queue; see queue.h for the design.
+ *
+ * One mutex guards everything; `room` wakes the pusher, `work` wakes
+ * poppers (for new batches or a freed in-flight slot). No other lock is
+ * ever taken while it is held. */
+#include "queue.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "batch.h"
+#include "common.h"
+#include "sync.h"
+
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t room;    /* signalled when records leave */
+    pthread_cond_t work;    /* signalled when batches arrive or slots free */
+    struct batch *head, *tail;
+    size_t count, bytes;    /* records and bytes queued */
+    size_t capacity, capacity_bytes;
+    size_t inflight, out;   /* bound on and number of popped, unreleased batches */
+    uint64_t next_piece;    /* number of the next popped batch */
+    bool closed, interrupted, aborted;
+    /* depth accounting */
+    int64_t t_start, t_last;
+    double area;            /* integral of count over time, record*ns */
+    int64_t full_ns;        /* time spent full */
+    size_t max_count;
+};
+
+struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
+{
+    struct queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    if (sync_mutex_init(&q->mu) || sync_cond_init(&q->room) || sync_cond_init(&q->work)) {
+        free(q); /* the primitives need no destroy on this error path in practice */
+        return NULL;
+    }
+    q->capacity = capacity ? capacity : 1;
+    q->capacity_bytes = capacity_bytes ? capacity_bytes : 1;
+    q->inflight = inflight ? inflight : 1;
+    q->t_start = q->t_last = now_ns();
+    return q;
+}
+
+void queue_free(struct queue *q)
+{
+    if (!q)
+        return;
+    while (q->head) {
+        struct batch *b = q->head;
+        q->head = b->next;
+        batch_free(b);
+    }
+    pthread_cond_destroy(&q->room);
+    pthread_cond_destroy(&q->work);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
+
+static bool is_full(const struct queue *q)
+{
+    return q->count >= q->capacity || q->bytes >= q->capacity_bytes;
+}
+
+/* Depth statistics: called under the lock before every change. */
+static void account(struct queue *q)
+{
+    int64_t now = now_ns();
+    int64_t dt = now - q->t_last;
+    q->area += (double)q->count * (double)dt;
+    if (is_full(q))
+        q->full_ns += dt;
+    q->t_last = now;
+}
+
+static void append(struct queue *q, struct batch *b)
+{
+    b->next = NULL;
+    if (q->tail)
+        q->tail->next = b;
+    else
+        q->head = b;
+    q->tail = b;
+    q->count += b->n;
+    q->bytes += b->bytes;
+    if (q->count > q->max_count)
+        q->max_count = q->count;
+    pthread_cond_signal(&q->work);
+}
+
+/* How many head records of b fit now. */
+static size_t fits(const struct queue *q, const struct batch *b)
+{
+    if (q->count >= q->capacity)
+        return 0;
+    size_t k = MIN(b->n, q->capacity - q->count);
+    if (q->bytes + b->bytes <= q->capacity_bytes && k == b->n)
+        return k;
+    size_t bytes = q->bytes, i = 0;
+    for (; i < k; i++) {
+        size_t sz = batch_rec_size(b, i);
+        if (bytes + sz > q->capacity_bytes && !(q->count == 0 && i == 0))
+            break;
+        bytes += sz;
+    }
+    return i;
+}
+
+long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
+{
+    long admitted = 0;
+    sync_lock(&q->mu);
+    for (;;) {
+        struct batch *b = *bp;
+        size_t k = q->closed ? 0 : fits(q, b);
+        if (k == b->n) {
+            account(q);
+            append(q, b);
+            admitted += (long)k;
+            *bp = NULL;
+            break;
+        }
+        if (k > 0) {
+            struct batch *h = batch_split(b, k);
+            if (!h) {
+                admitted = admitted ? admitted : -ENOMEM;
+                break;
+            }
+            account(q);
+            append(q, h);
+            admitted += (long)k;
+            continue;
+        }
+        if (q->closed || q->interrupted || deadline <= now_ns())
+            break;
+        if (deadline == NS_FOREVER)
+            pthread_cond_wait(&q->room, &q->mu);
+        else
+            sync_cond_timedwait(&q->room, &q->mu, deadline);
+    }
+    sync_unlock(&q->mu);
+    return admitted;
+}
+
+/* Moves the first k records of the queue's head batch to *list. */
+static int evict_head(struct queue *q, size_t k, struct batch ***list)
+{
+    struct batch *h = q->head, *e;
+    if (k >= h->n) {
+        q->head = h->next;
+        if (!q->head)
+            q->tail = NULL;
+        e = h;
+    } else {
+        e = batch_split(h, k);
+        if (!e)
+            return -ENOMEM;
+    }
+    q->count -= e->n;
+    q->bytes -= e->bytes;
+    e->next = NULL;
+    **list = e;
+    *list = &e->next;
+    return 0;
+}
+
+int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
+{
+    struct batch **tail = evicted;
+    *evicted = NULL;
+    /* b alone over the bounds: its own oldest records give way */
+    size_t drop = b->n > q->capacity ? b->n - q->capacity : 0;
+    size_t bytes = b->bytes;
+    for (size_t i = 0; i < drop; i++)
+        bytes -= batch_rec_size(b, i);
+    while (drop + 1 < b->n && bytes > q->capacity_bytes)
+        bytes -= batch_rec_size(b, drop++);
+    if (drop) {
+        struct batch *e = batch_split(b, drop);
+        if (!e)
+            return -ENOMEM;
+        *tail = e;
+        tail = &e->next;
+    }
+    int rc = 0;
+    sync_lock(&q->mu);
+    account(q);
+    while (q->head && (q->count + b->n > q->capacity || q->bytes + b->bytes > q->capacity_bytes)) {
+        size_t need_n = q->count + b->n > q->capacity ? q->count + b->n - q->capacity : 0;
+        size_t over = q->bytes + b->bytes > q->capacity_bytes
+                          ? q->bytes + b->bytes - q->capacity_bytes : 0;
+        size_t k = 0, freed = 0;
+        struct batch *h = q->head;
+        while (k < h->n && (k < need_n || freed < over))
+            freed += batch_rec_size(h, k++);
+        rc = evict_head(q, k, &tail);
+        if (rc)
+            break;
+        pthread_cond_signal(&q->room);
+    }
+    if (rc == 0)
+        append(q, b);
+    sync_unlock(&q->mu);
+    return rc;
+}
+
+int queue_pop(struct queue *q, size_t max_records, struct batch **out)
+{
+    int rc = 0;
+    sync_lock(&q->mu);
+    while (!q->aborted && (q->out >= q->inflight || (!q->head && !q->closed)))
+        pthread_cond_wait(&q->work, &q->mu);
+    if (q->aborted || !q->head) {
+        rc = -EPIPE;
+        goto out;
+    }
+    struct batch *b = q->head;
+    if (max_records && b->n > max_records) {
+        b = batch_split(b, max_records);
+        if (!b) {
+            rc = -ENOMEM;
+            goto out;
+        }
+    } else {
+        q->head = b->next;
+        if (!q->head)
+            q->tail = NULL;
+    }
+    account(q);
+    q->count -= b->n;
+    q->bytes -= b->bytes;
+    b->next = NULL;
+    b->piece = q->next_piece++;
+    q->out++;
+    *out = b;
+    pthread_cond_signal(&q->room);
+    if (q->head && q->out < q->inflight)
+        pthread_cond_signal(&q->work); /* pass the wake-up on */
+out:
+    sync_unlock(&q->mu);
+    return rc;
+}
+
+void queue_release(struct queue *q)
+{
+    sync_lock(&q->mu);
+    q->out--;
+    pthread_cond_signal(&q->work);
+    sync_unlock(&q->mu);
+}
+
+void queue_close(struct queue *q)
+{
+    sync_lock(&q->mu);
+    q->closed = true;
+    pthread_cond_broadcast(&q->work);
+    pthread_cond_broadcast(&q->room);
+    sync_unlock(&q->mu);
+}
+
+void queue_interrupt(struct queue *q)
+{
+    sync_lock(&q->mu);
+    q->interrupted = true;
+    pthread_cond_broadcast(&q->room);
+    sync_unlock(&q->mu);
+}
+
+void queue_abort(struct queue *q)
+{
+    sync_lock(&q->mu);
+    q->aborted = q->closed = q->interrupted = true;
+    pthread_cond_broadcast(&q->work);
+    pthread_cond_broadcast(&q->room);
+    sync_unlock(&q->mu);
+}
+
+void queue_stats(struct queue *q, struct queue_stats *out)
+{
+    sync_lock(&q->mu);
+    account(q);
+    double span = (double)(q->t_last - q->t_start);
+    out->max_records = q->max_count;
+    out->mean_records = span > 0 ? q->area / span : (double)q->count;
+    out->full_share = span > 0 ? (double)q->full_ns / span : 0;
+    sync_unlock(&q->mu);
+}

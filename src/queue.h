@@ -1,0 +1,67 @@
+/* queue.h - the bounded queue between intake and the workers.
+ *
+ * DESIGN: one reader pushes batches; any number of workers pop them. The
+ * queue is full when it holds `capacity` records or `capacity_bytes` bytes;
+ * an empty queue still takes one record larger than the byte bound. Pushes
+ * admit as many records as fit, splitting a batch when only its head fits.
+ * Pops are limited too: at most `inflight` batches may be out of the queue
+ * (taken by a worker and not yet released by the writer), which bounds the
+ * completed work that waits for its turn in ordered output. Batches are
+ * numbered (batch->piece) in pop order, which is input order.
+ *
+ * Ownership: a successful push hands the batch to the queue; a push that
+ * admits only part of it leaves the rest with the caller; a pop hands the
+ * batch to the popper; evicted records are handed to the caller. All calls
+ * are thread-safe. Times are CLOCK_MONOTONIC nanoseconds. */
+#ifndef WEIR_QUEUE_H
+#define WEIR_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct batch;
+struct queue;
+
+struct queue_stats {
+    uint64_t max_records;   /* deepest the queue has been */
+    double mean_records;    /* time-weighted mean depth */
+    double full_share;      /* share of time it was full, 0..1 */
+};
+
+/* NULL when out of memory or a thread primitive cannot be made. */
+struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight);
+void queue_free(struct queue *q); /* frees any batch still queued */
+
+/* Admits records from the head of *b, waiting for room until `deadline`
+ * (0: do not wait; NS_FOREVER: until admitted or interrupted). Returns the
+ * number of records admitted; *b is NULL when all were, otherwise it holds
+ * the rest. -ENOMEM when a split failed (nothing more admitted). */
+long queue_push(struct queue *q, struct batch **b, int64_t deadline);
+
+/* drop-oldest: admits all of b, evicting the oldest queued records to make
+ * room; if b alone exceeds the bounds its own oldest records go. Evicted
+ * records are returned as a list of batches linked by ->next (*evicted,
+ * NULL when none). Returns 0 or -ENOMEM. */
+int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted);
+
+/* Takes up to max_records (0: no limit) from the head, waiting while the
+ * queue is empty or the in-flight bound is reached. Returns 0 and *b,
+ * -EPIPE once the queue is closed and drained (or aborted), -ENOMEM. */
+int queue_pop(struct queue *q, size_t max_records, struct batch **b);
+
+/* The writer is done with one popped batch: frees an in-flight slot. */
+void queue_release(struct queue *q);
+
+/* No more pushes: poppers drain what is queued, then get -EPIPE. */
+void queue_close(struct queue *q);
+
+/* Waiting pushes return at once, and later pushes do not wait. */
+void queue_interrupt(struct queue *q);
+
+/* Stop now: pops return -EPIPE even though batches remain (freed later by
+ * queue_free). */
+void queue_abort(struct queue *q);
+
+void queue_stats(struct queue *q, struct queue_stats *out);
+
+#endif

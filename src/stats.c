@@ -1,0 +1,67 @@
+/* stats.c - formatting the summary; see stats.h. */
+#include "stats.h"
+
+#include <inttypes.h>
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Bytes for a person: 1.5 KiB, 20.0 MiB. */
+static void human_bytes(char *buf, size_t len, double v)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    unsigned u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+void stats_print_text(FILE *f, const struct stats *s)
+{
+    char in[32], out[32], rate[32];
+    double secs = s->elapsed_s > 0 ? s->elapsed_s : 1e-9;
+    human_bytes(in, sizeof in, (double)s->bytes_in);
+    human_bytes(out, sizeof out, (double)s->bytes_out);
+    human_bytes(rate, sizeof rate, (double)s->bytes_in / secs);
+    fprintf(f, "weir: %" PRIu64 " records in (%s) in %.3f s: %.0f records/s, %s/s\n",
+            s->records_in, in, s->elapsed_s, (double)s->records_in / secs, rate);
+    fprintf(f, "weir:   done %" PRIu64 " (%.1f%%), dropped %" PRIu64 " (%.1f%%), timed out %" PRIu64
+               " (%.1f%%), failed %" PRIu64 " (%.1f%%), retried %" PRIu64 "\n",
+            s->records_done, pct(s->records_done, s->records_in), s->records_dropped,
+            pct(s->records_dropped, s->records_in), s->records_timed_out,
+            pct(s->records_timed_out, s->records_in), s->records_failed,
+            pct(s->records_failed, s->records_in), s->records_retried);
+    fprintf(f, "weir:   out %" PRIu64 " records (%s)\n", s->records_out, out);
+    fprintf(f, "weir:   queue: capacity %" PRIu64 ", mean %.1f, max %" PRIu64 ", full %.1f%% of the time\n",
+            s->queue_capacity, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
+    fprintf(f, "weir:   latency ms: p50 %.3f, p90 %.3f, p99 %.3f, p99.9 %.3f, max %.3f\n",
+            s->latency_ms[0], s->latency_ms[1], s->latency_ms[2], s->latency_ms[3],
+            s->latency_ms[4]);
+    fprintf(f, "weir:   limiter wait %.3f s (%" PRIu64 " records waited)\n", s->limiter_wait_s,
+            s->limiter_waits);
+    fprintf(f, "weir:   workers %u, busy %.1f%%; policy %s; exit %d\n", s->workers,
+            100 * s->busy_share, s->policy, s->exit);
+}
+
+void stats_print_json(FILE *f, const struct stats *s)
+{
+    fprintf(f,
+            "{\"records_in\":%" PRIu64 ",\"records_out\":%" PRIu64 ",\"records_done\":%" PRIu64
+            ",\"records_dropped\":%" PRIu64 ",\"records_timed_out\":%" PRIu64
+            ",\"records_failed\":%" PRIu64 ",\"records_retried\":%" PRIu64
+            ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"elapsed_s\":%.6f"
+            ",\"queue_capacity\":%" PRIu64 ",\"queue_max\":%" PRIu64 ",\"queue_mean\":%.3f"
+            ",\"queue_full_share\":%.4f,\"workers\":%u,\"busy_share\":%.4f,\"policy\":\"%s\""
+            ",\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f}"
+            ",\"limiter_wait_s\":%.6f,\"limiter_waits\":%" PRIu64 ",\"exit\":%d}\n",
+            s->records_in, s->records_out, s->records_done, s->records_dropped,
+            s->records_timed_out, s->records_failed, s->records_retried, s->bytes_in,
+            s->bytes_out, s->elapsed_s, s->queue_capacity, s->queue_max, s->queue_mean,
+            s->queue_full_share, s->workers, s->busy_share, s->policy, s->latency_ms[0],
+            s->latency_ms[1], s->latency_ms[2], s->latency_ms[3], s->latency_ms[4],
+            s->limiter_wait_s, s->limiter_waits, s->exit);
+}

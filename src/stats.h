@@ -1,0 +1,30 @@
+/* stats.h - the run summary: a plain snapshot and its text and JSON forms.
+ * The pipeline fills the snapshot; this module only formats it. */
+#ifndef WEIR_STATS_H
+#define WEIR_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct stats {
+    uint64_t records_in, records_out, records_done;
+    uint64_t records_dropped, records_timed_out, records_failed, records_retried;
+    uint64_t bytes_in, bytes_out;
+    double elapsed_s;
+    uint64_t queue_capacity, queue_max;
+    double queue_mean, queue_full_share;  /* records; share of time 0..1 */
+    unsigned workers;
+    double busy_share;                    /* workers' busy time / (workers * elapsed) */
+    const char *policy;
+    double latency_ms[5];                 /* p50 p90 p99 p99.9 max */
+    double limiter_wait_s;                /* time intake waited for tokens */
+    uint64_t limiter_waits;               /* records that waited for a token */
+    int exit;                             /* exit status of the run (or -1 while running) */
+};
+
+/* Multi-line summary for a person; every line starts with "weir: ". */
+void stats_print_text(FILE *f, const struct stats *s);
+/* One JSON object on one line. */
+void stats_print_json(FILE *f, const struct stats *s);
+
+#endif
