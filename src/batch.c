@@ -5,11 +5,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct chunk *chunk_new(size_t cap)
+#include "sync.h"
+
+struct chunk_pool {
+    pthread_mutex_t mu;   /* guards free, count */
+    struct chunk *free;   /* stack of free chunks */
+    size_t count, keep;
+    size_t size;          /* cap of pooled chunks */
+};
+
+struct chunk_pool *chunk_pool_new(size_t size, size_t keep)
 {
-    struct chunk *c = malloc(sizeof *c + cap);
-    if (!c)
+    struct chunk_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
         return NULL;
+    if (sync_mutex_init(&pool->mu) != 0) {
+        free(pool);
+        return NULL;
+    }
+    pool->size = size;
+    pool->keep = keep;
+    return pool;
+}
+
+void chunk_pool_free(struct chunk_pool *pool)
+{
+    if (!pool)
+        return;
+    while (pool->free) {
+        struct chunk *c = pool->free;
+        pool->free = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&pool->mu);
+    free(pool);
+}
+
+struct chunk *chunk_new(struct chunk_pool *pool, size_t cap)
+{
+    struct chunk *c = NULL;
+    if (pool && cap == pool->size) {
+        sync_lock(&pool->mu);
+        c = pool->free;
+        if (c) {
+            pool->free = c->next;
+            pool->count--;
+        }
+        sync_unlock(&pool->mu);
+    } else {
+        pool = NULL;
+    }
+    if (!c) {
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+    }
+    c->pool = pool;
     c->cap = cap;
     c->len = 0;
     c->refs = 1;
@@ -23,8 +74,20 @@ void chunk_ref(struct chunk *c)
 
 void chunk_unref(struct chunk *c)
 {
-    if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        free(c);
+    if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    struct chunk_pool *pool = c->pool;
+    if (pool) {
+        sync_lock(&pool->mu);
+        if (pool->count < pool->keep) {
+            c->next = pool->free;
+            pool->free = c;
+            pool->count++;
+            c = NULL;
+        }
+        sync_unlock(&pool->mu);
+    }
+    free(c);
 }
 
 struct batch *batch_new(struct chunk *c, size_t cap)

@@ -14,16 +14,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct chunk_pool;
+
 struct chunk {
-    size_t cap;          /* bytes usable in data[] */
-    size_t len;          /* bytes filled (reader-owned) */
-    int refs;            /* atomic; see chunk_ref/chunk_unref */
+    struct chunk_pool *pool; /* returned here when unreferenced, or NULL */
+    struct chunk *next;      /* link while pooled */
+    size_t cap;              /* bytes usable in data[] */
+    size_t len;              /* bytes filled (reader-owned) */
+    int refs;                /* atomic; see chunk_ref/chunk_unref */
     char data[];
 };
 
-struct chunk *chunk_new(size_t cap);   /* one reference; NULL when out of memory */
+/* A chunk with one reference; NULL when out of memory. Chunks of the
+ * pool's size come from the pool (warm memory, no page faults) when it has
+ * one, and go back to it when their last reference goes. */
+struct chunk *chunk_new(struct chunk_pool *pool, size_t cap);
 void chunk_ref(struct chunk *c);
 void chunk_unref(struct chunk *c);
+
+/* Keeps up to `keep` free chunks of `size` bytes. Thread-safe. The pool
+ * must outlive its chunks. NULL when out of memory. */
+struct chunk_pool *chunk_pool_new(size_t size, size_t keep);
+void chunk_pool_free(struct chunk_pool *pool);
 
 /* A record: payload at chunk->data + off, len bytes; the delimiter follows
  * it unless this is the stream's last record and it had none. */

@@ -50,7 +50,7 @@ int framer_space(struct framer *f, char **p, size_t *room)
         size_t cap = f->cfg.chunk_size;
         while (cap < 2 * partial)
             cap *= 2;
-        struct chunk *n = chunk_new(cap);
+        struct chunk *n = chunk_new(f->cfg.pool, cap);
         if (!n)
             return -ENOMEM;
         if (partial)

@@ -1,0 +1,713 @@
+/* pipeline.c - the threads of a weir run and how they stop.
+ *
+ * DESIGN
+ *   reader (1)   reads stdin into chunks, frames batches, admits them
+ *                (limiter, then queue, as the policy says), sheds the rest.
+ *   workers (j)  pop batches (whole, or record by record for slow stages),
+ *                run the stage, put the result into the sequencer.
+ *   writer (1)   takes results in input order (or completion order with
+ *                -u), writes them, flushes whenever nothing is ready, and
+ *                frees the in-flight slot of each batch.
+ *   caller       waits for signals (pipeline_run) and the end of the run.
+ * Order: batches are numbered as they leave the queue, which is input
+ * order; the writer follows those numbers. Memory: the queue holds at most
+ * capacity records (or capacity-bytes), and at most workers + 1 batches
+ * are out of it, so a slow record at the head stops intake instead of
+ * letting finished work pile up.
+ * Stopping: end of input closes the queue; workers drain it and leave;
+ * the last one closes the sequencer; the writer ends and wakes the caller
+ * with SIGUSR2. A first SIGINT/SIGTERM stops intake (records read but not
+ * admitted are shed as dropped); a broken stdout aborts the queue.
+ * Locks: queue, sequencer, rejects and stats each have their own mutex and
+ * none is held while taking another. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "common.h"
+#include "framer.h"
+#include "hist.h"
+#include "limiter.h"
+#include "ops.h"
+#include "queue.h"
+#include "rejects.h"
+#include "seq.h"
+#include "stream.h"
+#include "sync.h"
+
+#define CHUNK_SIZE (256 * 1024)      /* usual read size */
+#define BATCH_RECORDS_MAX 4096       /* records in one batch at most */
+#define POOL_CHUNKS 16               /* free input chunks kept for reuse */
+#define OUT_BUF_SIZE (256 * 1024)    /* writer's buffer */
+#define LATENCY_PENDING 64           /* batches buffered before a forced flush */
+#define OVERSIZE_WARNINGS 10         /* oversize records named on stderr */
+
+typedef _Atomic uint64_t counter;
+
+struct worker {
+    struct pipeline *p;
+    pthread_t tid;
+    struct ops *ops;                 /* this worker's compiled stage */
+    counter busy_ns;                 /* time spent in the stage */
+};
+
+struct pipeline {
+    struct options o;
+    /* plumbing */
+    struct queue *queue;
+    struct seq *seq;
+    struct rejects *rejects;
+    struct framer *framer;
+    struct chunk_pool *pool;         /* input chunks, recycled */
+    struct source *in;
+    struct sink *out;
+    struct worker *workers;
+    size_t grain;                    /* records per pop, 0 = whole batches */
+    pthread_t reader_tid, writer_tid, main_tid;
+    bool reader_started, writer_started;
+    unsigned workers_started;
+    int wake[2];                     /* self-pipe: wakes the reader's poll */
+    struct limiter rate, byte_rate;  /* used when o.rate / o.byte_rate */
+    /* state shared between threads */
+    atomic_int stop_signal;          /* first SIGINT/SIGTERM received */
+    atomic_bool overload;            /* fail policy tripped */
+    atomic_bool runtime_error;       /* an error was reported */
+    atomic_bool broken_pipe;         /* stdout closed early */
+    atomic_bool finished;            /* writer done */
+    /* figures */
+    int64_t t_start, t_end;
+    counter records_in, bytes_in, done, out_records, bytes_out;
+    counter dropped, timed_out, failed;
+    counter limiter_wait_ns, limiter_waits;
+    unsigned oversize_seen;          /* reader-only */
+    pthread_mutex_t lat_mu;          /* guards lat */
+    struct hist *lat;                /* read-to-written latency, ns */
+};
+
+static void add(counter *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static uint64_t get(counter *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void report(struct pipeline *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints one error line and marks the run failed (exit 1). */
+static void report(struct pipeline *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("weir: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    atomic_store(&p->runtime_error, true);
+}
+
+static void wake_reader(struct pipeline *p)
+{
+    char c = 1;
+    ssize_t n = write(p->wake[1], &c, 1); /* non-blocking; a full pipe already wakes */
+    (void)n;
+}
+
+static bool intake_stopped(struct pipeline *p)
+{
+    return atomic_load(&p->stop_signal) || atomic_load(&p->broken_pipe) ||
+           atomic_load(&p->overload);
+}
+
+/* ---- shedding ---------------------------------------------------------- */
+
+static void shed(struct pipeline *p, struct batch *b, enum outcome why)
+{
+    counter *c = why == OUTCOME_TIMED_OUT ? &p->timed_out
+                 : why == OUTCOME_FAILED  ? &p->failed
+                                          : &p->dropped;
+    add(c, b->n);
+    if (p->rejects) {
+        int rc = rejects_batch(p->rejects, b);
+        if (rc)
+            report(p, "--rejects %s: write: %s", p->o.rejects_path, strerror(-rc));
+    }
+    batch_free(b);
+}
+
+static void shed_list(struct pipeline *p, struct batch *list, enum outcome why)
+{
+    while (list) {
+        struct batch *next = list->next;
+        shed(p, list, why);
+        list = next;
+    }
+}
+
+/* ---- the reader: framing and admission --------------------------------- */
+
+/* Sleeps until `deadline` unless intake is stopped first. */
+static void reader_sleep_until(struct pipeline *p, int64_t deadline)
+{
+    for (;;) {
+        int64_t now = now_ns();
+        if (now >= deadline || intake_stopped(p))
+            return;
+        struct timespec ts = ns_to_timespec(deadline - now);
+        struct pollfd pfd = {.fd = p->wake[0], .events = POLLIN};
+        ppoll(&pfd, 1, &ts, NULL);
+    }
+}
+
+/* How many head records of b the token buckets allow now (0..b->n), and
+ * when the next one would be allowed. */
+static size_t tokens_for(struct pipeline *p, const struct batch *b, int64_t now, int64_t *ready)
+{
+    size_t k = b->n;
+    *ready = now;
+    if (p->o.rate > 0) {
+        uint64_t avail = limiter_available(&p->rate, now);
+        if (avail < k) {
+            k = (size_t)avail;
+            *ready = limiter_ready(&p->rate, now, k + 1);
+        }
+    }
+    if (p->o.byte_rate > 0) {
+        uint64_t avail = limiter_available(&p->byte_rate, now), sum = 0;
+        size_t i = 0;
+        for (; i < k; i++) {
+            uint64_t sz = batch_rec_size(b, i);
+            if (sum + sz > avail)
+                break;
+            sum += sz;
+        }
+        if (i < k) {
+            int64_t r = limiter_ready(&p->byte_rate, now, sum + batch_rec_size(b, i));
+            k = i;
+            *ready = MAX(*ready, r);
+        }
+    }
+    return k;
+}
+
+static void take_tokens(struct pipeline *p, const struct batch *b, int64_t now)
+{
+    if (p->o.rate > 0)
+        limiter_take(&p->rate, now, b->n);
+    if (p->o.byte_rate > 0)
+        limiter_take(&p->byte_rate, now, b->bytes);
+}
+
+/* Passes the rate limiter: returns the head of *bp that may go on now
+ * (NULL when none), having waited or shed as the policy says. A split
+ * that fails leaves everything in *bp for the caller to shed. */
+static struct batch *admit_tokens(struct pipeline *p, struct batch **bp)
+{
+    if (p->o.rate <= 0 && p->o.byte_rate <= 0) {
+        struct batch *b = *bp;
+        *bp = NULL;
+        return b;
+    }
+    for (;;) {
+        struct batch *b = *bp;
+        int64_t now = now_ns(), ready;
+        size_t k = tokens_for(p, b, now, &ready);
+        if (k == b->n) {
+            take_tokens(p, b, now);
+            *bp = NULL;
+            return b;
+        }
+        if (k > 0) {
+            struct batch *h = batch_split(b, k);
+            if (h)
+                take_tokens(p, h, now);
+            return h;
+        }
+        switch (policy_on_token(p->o.policy, b->t_in, ready, p->o.timeout_ns)) {
+        case TOKEN_WAIT:
+            add(&p->limiter_waits, 1);
+            reader_sleep_until(p, ready);
+            add(&p->limiter_wait_ns, (uint64_t)(now_ns() - now));
+            if (intake_stopped(p))
+                return NULL;
+            continue;
+        case TOKEN_STOP:
+            atomic_store(&p->overload, true);
+            return NULL;
+        case TOKEN_SHED: {
+            struct batch *rest = *bp;
+            struct batch *one = rest->n > 1 ? batch_split(rest, 1) : rest;
+            if (!one)
+                return NULL;
+            if (one == rest)
+                *bp = NULL;
+            shed(p, one, policy_shed_outcome(p->o.policy));
+            if (!*bp)
+                return NULL;
+            continue;
+        }
+        }
+    }
+}
+
+/* Pushes b into the queue as the policy says; returns what was not
+ * admitted (NULL when all was). */
+static struct batch *admit_queue(struct pipeline *p, struct batch *b)
+{
+    if (p->o.policy == POLICY_DROP_OLDEST) {
+        struct batch *evicted;
+        if (queue_push_evict(p->queue, b, &evicted) != 0)
+            return b;
+        shed_list(p, evicted, OUTCOME_DROPPED);
+        return NULL;
+    }
+    queue_push(p->queue, &b, policy_deadline(p->o.policy, b->t_in, p->o.timeout_ns));
+    return b;
+}
+
+/* What a record that could not be admitted counts as. */
+static enum outcome refused(struct pipeline *p)
+{
+    if (atomic_load(&p->overload))
+        return OUTCOME_FAILED;
+    if (intake_stopped(p))
+        return OUTCOME_DROPPED;
+    return policy_shed_outcome(p->o.policy);
+}
+
+/* Framer callback: admission of one batch of fresh records. */
+static int on_batch(void *ctx, struct batch *b)
+{
+    struct pipeline *p = ctx;
+    add(&p->records_in, b->n);
+    add(&p->bytes_in, b->bytes);
+    while (b && !intake_stopped(p)) {
+        struct batch *go = admit_tokens(p, &b);
+        if (!go)
+            break;
+        struct batch *rest = admit_queue(p, go);
+        if (rest) {
+            if (p->o.policy == POLICY_FAIL && !intake_stopped(p))
+                atomic_store(&p->overload, true);
+            shed(p, rest, refused(p));
+        }
+    }
+    if (b) /* not admitted: overload, interruption, or out of memory */
+        shed(p, b, refused(p));
+    return intake_stopped(p) ? -ECANCELED : 0;
+}
+
+/* Framer callback: bytes of a record longer than --max-record. */
+static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, bool last,
+                       bool open_end)
+{
+    struct pipeline *p = ctx;
+    add(&p->bytes_in, len);
+    if (p->rejects) {
+        int rc = rejects_bytes(p->rejects, data, len, last && open_end);
+        if (rc)
+            report(p, "--rejects %s: write: %s", p->o.rejects_path, strerror(-rc));
+    }
+    if (!last)
+        return 0;
+    add(&p->records_in, 1);
+    add(&p->failed, 1);
+    if (p->oversize_seen < OVERSIZE_WARNINGS)
+        fprintf(stderr, "weir: record %" PRIu64 " is longer than --max-record %zu bytes: failed%s\n",
+                recno, p->o.max_record,
+                p->oversize_seen + 1 == OVERSIZE_WARNINGS ? " (further ones not reported)" : "");
+    p->oversize_seen++;
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct pollfd pfd[2] = {
+        {.fd = source_fd(p->in), .events = POLLIN},
+        {.fd = p->wake[0], .events = POLLIN},
+    };
+    while (!intake_stopped(p)) {
+        char *buf;
+        size_t room;
+        if (framer_space(p->framer, &buf, &room) != 0) {
+            report(p, "out of memory for the input buffer");
+            break;
+        }
+        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+            report(p, "poll stdin: %s", strerror(errno));
+            break;
+        }
+        if (pfd[1].revents)
+            break;
+        ssize_t n = source_read(p->in, buf, room);
+        if (n < 0) {
+            report(p, "read stdin: %s", strerror((int)-n));
+            break;
+        }
+        int rc = n == 0 ? framer_finish(p->framer, now_ns())
+                        : framer_commit(p->framer, (size_t)n, now_ns());
+        if (rc == -ENOMEM)
+            report(p, "out of memory while framing records");
+        if (n == 0 || rc)
+            break;
+    }
+    queue_close(p->queue);
+    return NULL;
+}
+
+/* ---- workers ----------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct pipeline *p = w->p;
+    struct batch *b;
+    while (queue_pop(p->queue, p->grain, &b) == 0) {
+        int64_t t0 = now_ns();
+        int rc = ops_run(w->ops, b);
+        add(&w->busy_ns, (uint64_t)(now_ns() - t0));
+        if (rc) {
+            report(p, "out of memory while processing records %" PRIu64 "-%" PRIu64, b->seq0,
+                   b->seq0 + b->n - 1);
+            b->n_done = b->n_out = 0;
+            b->n_failed = b->n;
+            b->nsegs = 0;
+            if (p->rejects)
+                rejects_batch(p->rejects, b);
+        }
+        seq_put(p->seq, b);
+    }
+    seq_producer_done(p->seq);
+    return NULL;
+}
+
+/* ---- the writer -------------------------------------------------------- */
+
+struct pending {                     /* batches written into the buffer, not yet out */
+    int64_t t_in[LATENCY_PENDING];
+    uint64_t n[LATENCY_PENDING];
+    size_t len;
+};
+
+static void record_latency(struct pipeline *p, struct pending *pd)
+{
+    if (pd->len == 0)
+        return;
+    int64_t now = now_ns();
+    sync_lock(&p->lat_mu);
+    for (size_t i = 0; i < pd->len; i++)
+        hist_add(p->lat, (uint64_t)(now - pd->t_in[i]), pd->n[i]);
+    sync_unlock(&p->lat_mu);
+    pd->len = 0;
+}
+
+static void write_failed(struct pipeline *p, int err)
+{
+    if (err == -EPIPE)
+        atomic_store(&p->broken_pipe, true);
+    else
+        report(p, "write stdout: %s", strerror(-err));
+    atomic_store(&p->broken_pipe, true); /* either way, stop all work */
+    queue_abort(p->queue);
+    wake_reader(p);
+}
+
+static void *writer_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct pending pd = {.len = 0};
+    bool dead = false;               /* stdout failed: discard */
+    for (;;) {
+        struct batch *b;
+        int rc = seq_take(p->seq, false, &b);
+        if (rc == -EAGAIN) {         /* idle: push out what is buffered */
+            if (!dead && sink_pending(p->out) && (rc = sink_flush(p->out)) != 0) {
+                write_failed(p, rc);
+                dead = true;
+            }
+            record_latency(p, &pd);
+            rc = seq_take(p->seq, true, &b);
+        }
+        if (rc)
+            break;
+        for (size_t i = 0; i < b->nsegs && !dead; i++) {
+            rc = sink_write(p->out, b->segs[i].p, b->segs[i].len);
+            if (rc) {
+                write_failed(p, rc);
+                dead = true;
+            }
+        }
+        if (!dead) {
+            add(&p->done, b->n_done);
+            add(&p->failed, b->n_failed);
+            add(&p->out_records, b->n_out);
+            add(&p->bytes_out, b->bytes_out);
+            pd.t_in[pd.len] = b->t_in;
+            pd.n[pd.len++] = b->n_done;
+            if (!sink_pending(p->out) || pd.len == LATENCY_PENDING) {
+                if (sink_pending(p->out) && (rc = sink_flush(p->out)) != 0) {
+                    write_failed(p, rc);
+                    dead = true;
+                }
+                record_latency(p, &pd);
+            }
+        }
+        queue_release(p->queue);
+        batch_free(b);
+    }
+    if (!dead && sink_pending(p->out) && sink_flush(p->out) != 0)
+        atomic_store(&p->broken_pipe, true);
+    record_latency(p, &pd);
+    p->t_end = now_ns();
+    atomic_store(&p->finished, true);
+    pthread_kill(p->main_tid, SIGUSR2);
+    return NULL;
+}
+
+/* ---- setup and teardown ------------------------------------------------ */
+
+struct pipeline *pipeline_new(const struct options *o, int *exit_code)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    *exit_code = EXIT_RUNTIME;
+    if (!p) {
+        fprintf(stderr, "weir: out of memory\n");
+        return NULL;
+    }
+    p->o = *o;
+    p->wake[0] = p->wake[1] = -1;
+    p->workers = calloc(o->workers, sizeof *p->workers);
+    p->lat = hist_new();
+    if (!p->workers || !p->lat || sync_mutex_init(&p->lat_mu) != 0) {
+        fprintf(stderr, "weir: out of memory\n");
+        goto fail_nomutex;
+    }
+    char err[256];
+    for (unsigned i = 0; i < o->workers; i++) {
+        p->workers[i].p = p;
+        p->workers[i].ops = ops_new(o->ops, o->n_ops, err, sizeof err);
+        if (!p->workers[i].ops) {
+            fprintf(stderr, "weir: %s\n", err[0] ? err : "out of memory");
+            if (err[0])
+                fprintf(stderr, "weir: try 'weir --help' for more information\n");
+            *exit_code = err[0] ? EXIT_USAGE : EXIT_RUNTIME;
+            goto fail;
+        }
+    }
+    p->grain = ops_slow(p->workers[0].ops) ? 1 : 0;
+    if (o->rejects_path) {
+        int e;
+        p->rejects = rejects_open(o->rejects_path, o->delim, &e);
+        if (!p->rejects) {
+            fprintf(stderr, "weir: --rejects %s: %s\n", o->rejects_path, strerror(e));
+            goto fail;
+        }
+    }
+    int64_t now = now_ns();
+    if (o->rate > 0)
+        limiter_init(&p->rate, o->rate, o->burst, now);
+    if (o->byte_rate > 0)
+        limiter_init(&p->byte_rate, o->byte_rate, o->byte_burst, now);
+    p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS);
+    size_t batch_records = MIN(MAX(o->capacity / 2, 1), BATCH_RECORDS_MAX);
+    struct framer_config fc = {
+        .delim = o->delim,
+        .max_record = o->max_record,
+        .chunk_size = CHUNK_SIZE,
+        .pool = p->pool,
+        .batch_records = batch_records,
+        .batch_bytes = MAX(o->capacity_bytes / 2, 1),
+        .on_batch = on_batch,
+        .on_oversize = on_oversize,
+        .ctx = p,
+    };
+    p->framer = framer_new(&fc);
+    p->queue = queue_new(o->capacity, o->capacity_bytes, o->workers + 1);
+    p->seq = seq_new(o->workers + 1, !o->unordered, o->workers);
+    p->in = source_new(STDIN_FILENO);
+    p->out = sink_new(STDOUT_FILENO, OUT_BUF_SIZE);
+    if (!p->pool || !p->framer || !p->queue || !p->seq || !p->in || !p->out) {
+        fprintf(stderr, "weir: out of memory\n");
+        goto fail;
+    }
+    if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "weir: pipe: %s\n", strerror(errno));
+        goto fail;
+    }
+    return p;
+fail:
+    pipeline_free(p);
+    return NULL;
+fail_nomutex:
+    free(p->workers);
+    hist_free(p->lat);
+    free(p);
+    return NULL;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->o.workers; i++)
+        ops_free(p->workers[i].ops);
+    free(p->workers);
+    framer_free(p->framer);
+    seq_free(p->seq);
+    queue_free(p->queue);
+    source_free(p->in);
+    sink_free(p->out);
+    rejects_close(p->rejects);
+    for (int i = 0; i < 2; i++)
+        if (p->wake[i] >= 0)
+            close(p->wake[i]);
+    chunk_pool_free(p->pool); /* after everything holding chunks */
+    hist_free(p->lat);
+    pthread_mutex_destroy(&p->lat_mu);
+    free(p);
+}
+
+static int start_threads(struct pipeline *p)
+{
+    int rc = pthread_create(&p->writer_tid, NULL, writer_main, p);
+    if (rc)
+        return rc;
+    p->writer_started = true;
+    for (unsigned i = 0; i < p->o.workers; i++) {
+        rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
+        if (rc)
+            return rc;
+        p->workers_started++;
+    }
+    rc = pthread_create(&p->reader_tid, NULL, reader_main, p);
+    if (rc == 0)
+        p->reader_started = true;
+    return rc;
+}
+
+/* Stops intake at the first signal. */
+static void stop_intake(struct pipeline *p, int sig)
+{
+    atomic_store(&p->stop_signal, sig);
+    queue_interrupt(p->queue);
+    wake_reader(p);
+}
+
+static int exit_status(struct pipeline *p)
+{
+    int sig = atomic_load(&p->stop_signal);
+    if (atomic_load(&p->broken_pipe) && !atomic_load(&p->runtime_error))
+        return EXIT_EPIPE;
+    if (sig)
+        return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+    if (atomic_load(&p->runtime_error))
+        return EXIT_RUNTIME;
+    if (atomic_load(&p->overload))
+        return EXIT_OVERLOAD;
+    return EXIT_DONE;
+}
+
+int pipeline_run(struct pipeline *p, bool *aborted)
+{
+    *aborted = false;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    p->main_tid = pthread_self();
+    p->t_start = now_ns();
+    int rc = start_threads(p);
+    if (rc) {
+        fprintf(stderr, "weir: pthread_create: %s\n", strerror(rc));
+        atomic_store(&p->runtime_error, true);
+        atomic_store(&p->stop_signal, 0);
+        queue_abort(p->queue);
+        wake_reader(p);
+        if (!p->reader_started)
+            queue_close(p->queue);
+        /* workers never started cannot close the sequencer: do it for them */
+        for (unsigned i = p->workers_started; i < p->o.workers; i++)
+            seq_producer_done(p->seq);
+    }
+    while (p->writer_started && !atomic_load(&p->finished)) {
+        int sig;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (atomic_load(&p->stop_signal)) {
+                *aborted = true;
+                p->t_end = now_ns();
+                return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+            }
+            stop_intake(p, sig);
+        } else if (sig == SIGUSR1 && p->o.stats != STATS_NONE) {
+            struct stats s;
+            pipeline_stats(p, -1, &s);
+            (p->o.stats == STATS_JSON ? stats_print_json : stats_print_text)(stderr, &s);
+        }
+    }
+    if (p->reader_started)
+        pthread_join(p->reader_tid, NULL);
+    for (unsigned i = 0; i < p->workers_started; i++)
+        pthread_join(p->workers[i].tid, NULL);
+    if (p->writer_started)
+        pthread_join(p->writer_tid, NULL);
+    else
+        p->t_end = now_ns();
+    return exit_status(p);
+}
+
+void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->records_in = get(&p->records_in);
+    s->bytes_in = get(&p->bytes_in);
+    s->records_done = get(&p->done);
+    s->records_out = get(&p->out_records);
+    s->bytes_out = get(&p->bytes_out);
+    s->records_dropped = get(&p->dropped);
+    s->records_timed_out = get(&p->timed_out);
+    s->records_failed = get(&p->failed);
+    int64_t end = p->t_end ? p->t_end : now_ns();
+    s->elapsed_s = (double)(end - p->t_start) / 1e9;
+    struct queue_stats qs;
+    queue_stats(p->queue, &qs);
+    s->queue_capacity = p->o.capacity;
+    s->queue_max = qs.max_records;
+    s->queue_mean = qs.mean_records;
+    s->queue_full_share = qs.full_share;
+    s->workers = p->o.workers;
+    uint64_t busy = 0;
+    for (unsigned i = 0; i < p->o.workers; i++)
+        busy += get(&p->workers[i].busy_ns);
+    double span = (double)(end - p->t_start) * p->o.workers;
+    s->busy_share = span > 0 ? (double)busy / span : 0;
+    s->policy = policy_name(p->o.policy);
+    static const double q[4] = {0.5, 0.9, 0.99, 0.999};
+    sync_lock(&p->lat_mu);
+    for (int i = 0; i < 4; i++)
+        s->latency_ms[i] = (double)hist_quantile(p->lat, q[i]) / 1e6;
+    s->latency_ms[4] = (double)hist_max(p->lat) / 1e6;
+    sync_unlock(&p->lat_mu);
+    s->limiter_wait_s = (double)get(&p->limiter_wait_ns) / 1e9;
+    s->limiter_waits = get(&p->limiter_waits);
+    s->exit = exit_code;
+}

@@ -1,0 +1,88 @@
+/* rejects.c - the rejects file; see rejects.h. */
+#include "rejects.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "stream.h"
+#include "sync.h"
+
+#define REJECTS_BUF (64 * 1024)
+
+struct rejects {
+    pthread_mutex_t mu;   /* guards out */
+    struct sink *out;
+    int fd;
+    unsigned char delim;
+};
+
+struct rejects *rejects_open(const char *path, unsigned char delim, int *err)
+{
+    struct rejects *r = calloc(1, sizeof *r);
+    if (!r) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (r->fd < 0) {
+        *err = errno;
+        free(r);
+        return NULL;
+    }
+    r->out = sink_new(r->fd, REJECTS_BUF);
+    int rc = r->out ? sync_mutex_init(&r->mu) : ENOMEM;
+    if (rc) {
+        sink_free(r->out);
+        close(r->fd);
+        free(r);
+        *err = rc;
+        return NULL;
+    }
+    r->delim = delim;
+    return r;
+}
+
+int rejects_close(struct rejects *r)
+{
+    if (!r)
+        return 0;
+    int rc = sink_flush(r->out);
+    if (close(r->fd) != 0 && rc == 0)
+        rc = -errno;
+    sink_free(r->out);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+    return rc;
+}
+
+int rejects_batch(struct rejects *r, const struct batch *b)
+{
+    if (b->n == 0)
+        return 0;
+    const char *base = b->chunk->data;
+    size_t first = b->recs[0].off, last = b->n - 1;
+    size_t end = b->recs[last].off + batch_rec_size(b, last);
+    sync_lock(&r->mu);
+    int rc = sink_write(r->out, base + first, end - first); /* records are contiguous */
+    if (rc == 0 && b->open_end)
+        rc = sink_write(r->out, &r->delim, 1);
+    if (rc == 0)
+        rc = sink_flush(r->out);
+    sync_unlock(&r->mu);
+    return rc;
+}
+
+int rejects_bytes(struct rejects *r, const char *p, size_t len, bool add_delim)
+{
+    sync_lock(&r->mu);
+    int rc = sink_write(r->out, p, len);
+    if (rc == 0 && add_delim)
+        rc = sink_write(r->out, &r->delim, 1);
+    if (rc == 0)
+        rc = sink_flush(r->out);
+    sync_unlock(&r->mu);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* rejects.h - the --rejects file: every shed or failed record, whole, with
+ * its delimiter (added when the input's last record lacked one), appended.
+ * Thread-safe: intake and workers both reject. Each call reaches the file
+ * before it returns, so the file is current while weir runs. */
+#ifndef WEIR_REJECTS_H
+#define WEIR_REJECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct batch;
+struct rejects;
+
+/* Opens path for appending (created 0666 & ~umask). NULL with *err set to
+ * a positive errno on failure. */
+struct rejects *rejects_open(const char *path, unsigned char delim, int *err);
+/* Closes the file; 0 or -errno from the last write or close. NULL is fine. */
+int rejects_close(struct rejects *r);
+
+/* Writes every record of b. 0 or -errno. */
+int rejects_batch(struct rejects *r, const struct batch *b);
+/* Writes raw bytes of one record (pieces of an oversize record); with
+ * add_delim the delimiter follows. 0 or -errno. */
+int rejects_bytes(struct rejects *r, const char *p, size_t len, bool add_delim);
+
+#endif
