@@ -131,6 +131,24 @@ struct batch *batch_split(struct batch *b, size_t k)
     return h;
 }
 
+int batch_compact(struct batch *b)
+{
+    if (b->n == 0 || b->bytes >= b->chunk->cap / 2)
+        return 0;
+    size_t first = b->recs[0].off, last = b->n - 1;
+    size_t span = b->recs[last].off + batch_rec_size(b, last) - first;
+    struct chunk *c = chunk_new(NULL, span);
+    if (!c)
+        return -ENOMEM;
+    memcpy(c->data, b->chunk->data + first, span);
+    c->len = span;
+    for (size_t i = 0; i < b->n; i++)
+        b->recs[i].off -= (uint32_t)first;
+    chunk_unref(b->chunk);
+    b->chunk = c;
+    return 0;
+}
+
 int batch_emit(struct batch *b, const char *p, size_t len)
 {
     if (len == 0)

@@ -81,6 +81,11 @@ void batch_free(struct batch *b);
  * out of memory (b unchanged). */
 struct batch *batch_split(struct batch *b, size_t k);
 
+/* Gives b a right-sized chunk of its own when it fills less than half of
+ * the one it points into, so that a few admitted records do not pin a big
+ * chunk whose other records were shed. 0, or -ENOMEM with b unchanged. */
+int batch_compact(struct batch *b);
+
 /* The bytes of record i, delimiter included when present. */
 static inline size_t batch_rec_size(const struct batch *b, size_t i)
 {

@@ -14,12 +14,14 @@
 #include <stdint.h>
 
 struct limiter {
-    /* internal state; a plain struct so callers can embed it */
-    uint64_t per_token_num;  /* ns per token = per_token_num / scale */
-    uint64_t scale;
-    int64_t tat;             /* theoretical arrival time (scaled ns) */
-    int64_t burst_span;      /* burst * per-token time (scaled ns) */
-    int64_t origin;          /* time origin, ns */
+    /* internal state; a plain struct so callers can embed it. Time inside
+     * is counted in ticks of 2^-48 ns; limiter.c explains the scheme. The
+     * 128-bit fields are a GNU C extension (gcc, clang). */
+    __extension__ unsigned __int128 interval; /* ticks per unit (1/rate), >= 1 */
+    __extension__ unsigned __int128 partial;  /* ticks accrued toward the next unit */
+    uint64_t burst;                           /* bucket size in whole units, >= 1 */
+    uint64_t deficit;                         /* units short of full at `last`; > burst: debt */
+    int64_t last;                             /* ns up to which accrual is counted */
 };
 
 /* rate_per_s > 0, burst >= 1. Returns 0 or -EINVAL. The bucket starts

@@ -99,6 +99,11 @@ bool ops_slow(const struct ops *o)
     return o->slow;
 }
 
+bool ops_identity(const struct ops *o)
+{
+    return o->n == 0;
+}
+
 static void wait_until(int64_t deadline)
 {
     struct timespec ts = ns_to_timespec(deadline);

@@ -21,6 +21,9 @@ void ops_free(struct ops *o);
  * one so that all workers share the load. */
 bool ops_slow(const struct ops *o);
 
+/* True when the chain leaves records as they are (only cat). */
+bool ops_identity(const struct ops *o);
+
 /* Applies the chain to every record of b (transforming bytes in place)
  * and fills b's output. Returns 0 or -ENOMEM. */
 int ops_run(struct ops *o, struct batch *b);

@@ -74,6 +74,7 @@ struct pipeline {
     struct sink *out;
     struct worker *workers;
     size_t grain;                    /* records per pop, 0 = whole batches */
+    bool direct;                     /* identity stage: the writer pops the queue itself */
     pthread_t reader_tid, writer_tid, main_tid;
     bool reader_started, writer_started;
     unsigned workers_started;
@@ -233,8 +234,10 @@ static struct batch *admit_tokens(struct pipeline *p, struct batch **bp)
         }
         if (k > 0) {
             struct batch *h = batch_split(b, k);
-            if (h)
+            if (h) {
+                batch_compact(h); /* on failure it just stays in the big chunk */
                 take_tokens(p, h, now);
+            }
             return h;
         }
         switch (policy_on_token(p->o.policy, b->t_in, ready, p->o.timeout_ns)) {
@@ -248,18 +251,10 @@ static struct batch *admit_tokens(struct pipeline *p, struct batch **bp)
         case TOKEN_STOP:
             atomic_store(&p->overload, true);
             return NULL;
-        case TOKEN_SHED: {
-            struct batch *rest = *bp;
-            struct batch *one = rest->n > 1 ? batch_split(rest, 1) : rest;
-            if (!one)
-                return NULL;
-            if (one == rest)
-                *bp = NULL;
-            shed(p, one, policy_shed_outcome(p->o.policy));
-            if (!*bp)
-                return NULL;
-            continue;
-        }
+        case TOKEN_SHED: /* the records behind it would wait even longer */
+            shed(p, *bp, policy_shed_outcome(p->o.policy));
+            *bp = NULL;
+            return NULL;
         }
     }
 }
@@ -427,6 +422,22 @@ static void write_failed(struct pipeline *p, int err)
     wake_reader(p);
 }
 
+/* The next batch for the writer: from the workers, or in direct mode
+ * straight from the queue (processed here, as identity costs nothing).
+ * 0, -EAGAIN (only when !wait) or -EPIPE at the end. */
+static int next_batch(struct pipeline *p, bool wait, struct batch **b)
+{
+    if (!p->direct)
+        return seq_take(p->seq, wait, b);
+    int rc = wait ? queue_pop(p->queue, 0, b) : queue_trypop(p->queue, 0, b);
+    if (rc == 0 && ops_run(p->workers[0].ops, *b) != 0) {
+        report(p, "out of memory while processing records");
+        atomic_store(&p->broken_pipe, true);
+        queue_abort(p->queue);
+    }
+    return rc;
+}
+
 static void *writer_main(void *arg)
 {
     struct pipeline *p = arg;
@@ -434,14 +445,14 @@ static void *writer_main(void *arg)
     bool dead = false;               /* stdout failed: discard */
     for (;;) {
         struct batch *b;
-        int rc = seq_take(p->seq, false, &b);
+        int rc = next_batch(p, false, &b);
         if (rc == -EAGAIN) {         /* idle: push out what is buffered */
             if (!dead && sink_pending(p->out) && (rc = sink_flush(p->out)) != 0) {
                 write_failed(p, rc);
                 dead = true;
             }
             record_latency(p, &pd);
-            rc = seq_take(p->seq, true, &b);
+            rc = next_batch(p, true, &b);
         }
         if (rc)
             break;
@@ -510,6 +521,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         }
     }
     p->grain = ops_slow(p->workers[0].ops) ? 1 : 0;
+    p->direct = ops_identity(p->workers[0].ops);
     if (o->rejects_path) {
         int e;
         p->rejects = rejects_open(o->rejects_path, o->delim, &e);
@@ -538,7 +550,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     };
     p->framer = framer_new(&fc);
     p->queue = queue_new(o->capacity, o->capacity_bytes, o->workers + 1);
-    p->seq = seq_new(o->workers + 1, !o->unordered, o->workers);
+    p->seq = seq_new(o->workers + 1, !o->unordered, p->direct ? 0 : o->workers);
     p->in = source_new(STDIN_FILENO);
     p->out = sink_new(STDOUT_FILENO, OUT_BUF_SIZE);
     if (!p->pool || !p->framer || !p->queue || !p->seq || !p->in || !p->out) {
@@ -588,7 +600,7 @@ static int start_threads(struct pipeline *p)
     if (rc)
         return rc;
     p->writer_started = true;
-    for (unsigned i = 0; i < p->o.workers; i++) {
+    for (unsigned i = 0; i < p->o.workers && !p->direct; i++) {
         rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
         if (rc)
             return rc;
@@ -644,7 +656,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
         if (!p->reader_started)
             queue_close(p->queue);
         /* workers never started cannot close the sequencer: do it for them */
-        for (unsigned i = p->workers_started; i < p->o.workers; i++)
+        for (unsigned i = p->workers_started; i < p->o.workers && !p->direct; i++)
             seq_producer_done(p->seq);
     }
     while (p->writer_started && !atomic_load(&p->finished)) {

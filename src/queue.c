@@ -7,12 +7,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "batch.h"
 #include "common.h"
 #include "sync.h"
+
+#define SPIN_NS 20000 /* how long a waiter spins before sleeping */
 
 struct queue {
     pthread_mutex_t mu;
@@ -29,6 +32,7 @@ struct queue {
     double area;            /* integral of count over time, record*ns */
     int64_t full_ns;        /* time spent full */
     size_t max_count;
+    _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
 };
 
 struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
@@ -67,9 +71,37 @@ static bool is_full(const struct queue *q)
     return q->count >= q->capacity || q->bytes >= q->capacity_bytes;
 }
 
+/* Waits on cv for a change of the queue, after spinning briefly: when
+ * batches stream through, the change usually comes within microseconds,
+ * and a futex sleep and wake-up per batch would cost more than the work. */
+static void wait_change(struct queue *q, pthread_cond_t *cv, int64_t deadline)
+{
+    unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
+    sync_unlock(&q->mu);
+    int64_t until = now_ns() + SPIN_NS;
+    for (unsigned i = 1; atomic_load_explicit(&q->gen, memory_order_relaxed) == gen; i++) {
+        cpu_relax();
+        if (i % 64 == 0 && now_ns() > MIN(until, deadline))
+            break;
+    }
+    sync_lock(&q->mu);
+    if (atomic_load_explicit(&q->gen, memory_order_relaxed) != gen)
+        return;
+    if (deadline == NS_FOREVER)
+        pthread_cond_wait(cv, &q->mu);
+    else
+        sync_cond_timedwait(cv, &q->mu, deadline);
+}
+
+static void changed(struct queue *q)
+{
+    atomic_fetch_add_explicit(&q->gen, 1, memory_order_relaxed);
+}
+
 /* Depth statistics: called under the lock before every change. */
 static void account(struct queue *q)
 {
+    changed(q);
     int64_t now = now_ns();
     int64_t dt = now - q->t_last;
     q->area += (double)q->count * (double)dt;
@@ -131,6 +163,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
                 admitted = admitted ? admitted : -ENOMEM;
                 break;
             }
+            batch_compact(h); /* on failure it just stays in the big chunk */
             account(q);
             append(q, h);
             admitted += (long)k;
@@ -138,10 +171,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         }
         if (q->closed || q->interrupted || deadline <= now_ns())
             break;
-        if (deadline == NS_FOREVER)
-            pthread_cond_wait(&q->room, &q->mu);
-        else
-            sync_cond_timedwait(&q->room, &q->mu, deadline);
+        wait_change(q, &q->room, deadline);
     }
     sync_unlock(&q->mu);
     return admitted;
@@ -209,12 +239,17 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
     return rc;
 }
 
-int queue_pop(struct queue *q, size_t max_records, struct batch **out)
+static int pop(struct queue *q, size_t max_records, bool wait, struct batch **out)
 {
     int rc = 0;
     sync_lock(&q->mu);
-    while (!q->aborted && (q->out >= q->inflight || (!q->head && !q->closed)))
-        pthread_cond_wait(&q->work, &q->mu);
+    while (!q->aborted && (q->out >= q->inflight || (!q->head && !q->closed))) {
+        if (!wait) {
+            rc = -EAGAIN;
+            goto out;
+        }
+        wait_change(q, &q->work, NS_FOREVER);
+    }
     if (q->aborted || !q->head) {
         rc = -EPIPE;
         goto out;
@@ -246,9 +281,20 @@ out:
     return rc;
 }
 
+int queue_pop(struct queue *q, size_t max_records, struct batch **out)
+{
+    return pop(q, max_records, true, out);
+}
+
+int queue_trypop(struct queue *q, size_t max_records, struct batch **out)
+{
+    return pop(q, max_records, false, out);
+}
+
 void queue_release(struct queue *q)
 {
     sync_lock(&q->mu);
+    changed(q);
     q->out--;
     pthread_cond_signal(&q->work);
     sync_unlock(&q->mu);
@@ -257,6 +303,7 @@ void queue_release(struct queue *q)
 void queue_close(struct queue *q)
 {
     sync_lock(&q->mu);
+    changed(q);
     q->closed = true;
     pthread_cond_broadcast(&q->work);
     pthread_cond_broadcast(&q->room);
@@ -266,6 +313,7 @@ void queue_close(struct queue *q)
 void queue_interrupt(struct queue *q)
 {
     sync_lock(&q->mu);
+    changed(q);
     q->interrupted = true;
     pthread_cond_broadcast(&q->room);
     sync_unlock(&q->mu);
@@ -274,6 +322,7 @@ void queue_interrupt(struct queue *q)
 void queue_abort(struct queue *q)
 {
     sync_lock(&q->mu);
+    changed(q);
     q->aborted = q->closed = q->interrupted = true;
     pthread_cond_broadcast(&q->work);
     pthread_cond_broadcast(&q->room);

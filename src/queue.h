@@ -49,6 +49,9 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted);
  * -EPIPE once the queue is closed and drained (or aborted), -ENOMEM. */
 int queue_pop(struct queue *q, size_t max_records, struct batch **b);
 
+/* As queue_pop, but -EAGAIN instead of waiting. */
+int queue_trypop(struct queue *q, size_t max_records, struct batch **b);
+
 /* The writer is done with one popped batch: frees an in-flight slot. */
 void queue_release(struct queue *q);
 

@@ -39,6 +39,9 @@ ssize_t source_read(struct source *s, char *buf, size_t cap)
     }
 }
 
+/* Pieces this big are written as they are rather than copied. */
+#define SINK_DIRECT (16 * 1024)
+
 struct sink {
     int fd;
     size_t len, cap;   /* bytes buffered, buffer size */
@@ -86,7 +89,7 @@ int sink_flush(struct sink *s)
 int sink_write(struct sink *s, const void *p, size_t len)
 {
     /* big pieces go straight out (no copy); small ones are gathered */
-    bool big = len >= s->cap / 4;
+    bool big = len >= SINK_DIRECT;
     if (!big && len <= s->cap - s->len) {
         memcpy(s->buf + s->len, p, len);
         s->len += len;

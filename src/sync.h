@@ -16,4 +16,14 @@ void sync_unlock(pthread_mutex_t *mu);
 /* Waits until signalled or until `deadline` (monotonic ns) has passed. */
 void sync_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
 
+/* A pause for spin loops. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
