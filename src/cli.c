@@ -110,7 +110,7 @@ static enum cli_action argtable_error(struct arg_end *end)
 enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct arg_lit *null = arg_lit0("0", "null", "records end with NUL instead of newline");
-    struct arg_str *delim = arg_str0("d", "delimiter", "C", "record delimiter byte or escape (\\n \\t \\0 \\xHH)");
+    struct arg_str *delim = arg_str0("d", "delimiter", "C", "record delimiter: a byte or \\n \\t \\r \\0 \\\\ \\xHH");
     struct arg_str *maxrec = arg_str0(NULL, "max-record", "SIZE", "longest record processed (16M)");
     struct arg_str *cap = arg_str0("c", "capacity", "N", "queue bound in records (1024)");
     struct arg_str *capb = arg_str0(NULL, "capacity-bytes", "SIZE", "queue bound in bytes (64M)");
@@ -128,10 +128,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     struct arg_lit *quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
     struct arg_lit *version = arg_lit0("V", "version", "print the version and exit");
-    struct arg_str *command = arg_strn(NULL, NULL, "COMMAND", 0, 1000, NULL);
     struct arg_end *end = arg_end(8);
     void *table[] = {null, delim, maxrec, cap, capb, jobs, unord, pol, tmo, rej, ops,
-                     rate, burst, brate, bburst, stats, quiet, help, version, command, end};
+                     rate, burst, brate, bburst, stats, quiet, help, version, end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);
@@ -154,11 +153,6 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     }
     if (nerr) {
         r = argtable_error(end);
-        goto out;
-    }
-    if (command->count) {
-        r = usage("COMMAND '%s': running commands is not supported in this version; use --op",
-                  command->sval[0]);
         goto out;
     }
 

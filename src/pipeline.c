@@ -4,22 +4,21 @@
  *   reader (1)   reads stdin into chunks, frames batches, admits them
  *                (limiter, then queue, as the policy says), sheds the rest.
  *   workers (j)  pop batches (whole, or record by record for slow stages),
- *                run the stage, put the result into the sequencer.
- *   writer (1)   takes results in input order (or completion order with
- *                -u), writes them, flushes whenever nothing is ready, and
- *                frees the in-flight slot of each batch.
+ *                run the stage, and hand the result to the sequencer; the
+ *                worker whose result is next in line writes it and any
+ *                others now ready, then flushes (see seq.h). With only
+ *                `cat` to do, one worker is enough.
  *   caller       waits for signals (pipeline_run) and the end of the run.
  * Order: batches are numbered as they leave the queue, which is input
- * order; the writer follows those numbers. Memory: the queue holds at most
- * capacity records (or capacity-bytes), and at most workers + 1 batches
- * are out of it, so a slow record at the head stops intake instead of
- * letting finished work pile up.
+ * order, and written in that order (or as they finish, with -u). Memory:
+ * the queue holds at most capacity records (or capacity-bytes), and at
+ * most workers + 1 batches are out of it, so a slow record at the head
+ * stops intake instead of letting finished work pile up.
  * Stopping: end of input closes the queue; workers drain it and leave;
- * the last one closes the sequencer; the writer ends and wakes the caller
- * with SIGUSR2. A first SIGINT/SIGTERM stops intake (records read but not
- * admitted are shed as dropped); a broken stdout aborts the queue.
- * Locks: queue, sequencer, rejects and stats each have their own mutex and
- * none is held while taking another. */
+ * the last one wakes the caller with SIGUSR2. A first SIGINT/SIGTERM stops
+ * intake (records read but not admitted are shed as dropped); a failed
+ * stdout aborts the queue. Locks: queue, sequencer, rejects and latency
+ * each have their own mutex, and none is held while taking another. */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -74,10 +73,11 @@ struct pipeline {
     struct sink *out;
     struct worker *workers;
     size_t grain;                    /* records per pop, 0 = whole batches */
-    bool direct;                     /* identity stage: the writer pops the queue itself */
-    pthread_t reader_tid, writer_tid, main_tid;
-    bool reader_started, writer_started;
+    unsigned nworkers;               /* threads started for the stage */
+    pthread_t reader_tid, main_tid;
+    bool reader_started;
     unsigned workers_started;
+    atomic_uint running;             /* workers not yet finished */
     int wake[2];                     /* self-pipe: wakes the reader's poll */
     struct limiter rate, byte_rate;  /* used when o.rate / o.byte_rate */
     /* state shared between threads */
@@ -85,9 +85,15 @@ struct pipeline {
     atomic_bool overload;            /* fail policy tripped */
     atomic_bool runtime_error;       /* an error was reported */
     atomic_bool broken_pipe;         /* stdout closed early */
-    atomic_bool finished;            /* writer done */
+    atomic_bool finished;            /* the last worker is done */
+    /* output state, owned by the worker holding the writer role */
+    bool out_dead;                   /* stdout failed: discard */
+    size_t pending;                  /* batches in the output buffer */
+    int64_t pending_t_in[LATENCY_PENDING];
+    uint64_t pending_n[LATENCY_PENDING];
     /* figures */
-    int64_t t_start, t_end;
+    int64_t t_start;
+    _Atomic int64_t t_end;
     counter records_in, bytes_in, done, out_records, bytes_out;
     counter dropped, timed_out, failed;
     counter limiter_wait_ns, limiter_waits;
@@ -198,8 +204,11 @@ static size_t tokens_for(struct pipeline *p, const struct batch *b, int64_t now,
         }
         if (i < k) {
             int64_t r = limiter_ready(&p->byte_rate, now, sum + batch_rec_size(b, i));
+            if (i == 0 && r <= now)
+                i = 1; /* a record above the burst, and the bucket is full */
+            else
+                *ready = MAX(*ready, r);
             k = i;
-            *ready = MAX(*ready, r);
         }
     }
     return k;
@@ -265,10 +274,9 @@ static struct batch *admit_queue(struct pipeline *p, struct batch *b)
 {
     if (p->o.policy == POLICY_DROP_OLDEST) {
         struct batch *evicted;
-        if (queue_push_evict(p->queue, b, &evicted) != 0)
-            return b;
+        int rc = queue_push_evict(p->queue, b, &evicted);
         shed_list(p, evicted, OUTCOME_DROPPED);
-        return NULL;
+        return rc ? b : NULL;
     }
     queue_push(p->queue, &b, policy_deadline(p->o.policy, b->t_in, p->o.timeout_ns));
     return b;
@@ -365,6 +373,80 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* ---- output: whichever worker holds the writer role -------------------- */
+
+/* Latency of batches copied into the output buffer is taken when the
+ * buffer goes out. */
+static void record_latency(struct pipeline *p)
+{
+    if (p->pending == 0)
+        return;
+    int64_t now = now_ns();
+    sync_lock(&p->lat_mu);
+    for (size_t i = 0; i < p->pending; i++)
+        hist_add(p->lat, (uint64_t)(now - p->pending_t_in[i]), p->pending_n[i]);
+    sync_unlock(&p->lat_mu);
+    p->pending = 0;
+}
+
+/* stdout failed: stop all work, and discard output from now on. */
+static void output_failed(struct pipeline *p, int err)
+{
+    if (err != -EPIPE)
+        report(p, "write stdout: %s", strerror(-err));
+    p->out_dead = true;
+    atomic_store(&p->broken_pipe, true);
+    queue_abort(p->queue);
+    wake_reader(p);
+}
+
+static void flush_output(struct pipeline *p)
+{
+    int rc;
+    if (!p->out_dead && sink_pending(p->out) && (rc = sink_flush(p->out)) != 0)
+        output_failed(p, rc);
+    record_latency(p);
+}
+
+static void write_batch(struct pipeline *p, struct batch *b)
+{
+    for (size_t i = 0; i < b->nsegs && !p->out_dead; i++) {
+        int rc = sink_write(p->out, b->segs[i].p, b->segs[i].len);
+        if (rc)
+            output_failed(p, rc);
+    }
+    if (!p->out_dead) {
+        add(&p->done, b->n_done);
+        add(&p->failed, b->n_failed);
+        add(&p->out_records, b->n_out);
+        add(&p->bytes_out, b->bytes_out);
+        if (p->pending == LATENCY_PENDING)
+            flush_output(p);
+        p->pending_t_in[p->pending] = b->t_in;
+        p->pending_n[p->pending++] = b->n_done;
+        if (!sink_pending(p->out))
+            record_latency(p);
+    }
+    queue_release(p->queue);
+    batch_free(b);
+}
+
+/* Hands a finished batch on; if that makes this worker the writer, writes
+ * everything that is ready, then flushes, so nothing waits in the buffer
+ * while output is idle. */
+static void deliver(struct pipeline *p, struct batch *b)
+{
+    struct batch *w = seq_put(p->seq, b);
+    while (w) {
+        write_batch(p, w);
+        w = seq_next(p->seq, false);
+        if (!w) {
+            flush_output(p);
+            w = seq_next(p->seq, true);
+        }
+    }
+}
+
 /* ---- workers ----------------------------------------------------------- */
 
 static void *worker_main(void *arg)
@@ -379,114 +461,19 @@ static void *worker_main(void *arg)
         if (rc) {
             report(p, "out of memory while processing records %" PRIu64 "-%" PRIu64, b->seq0,
                    b->seq0 + b->n - 1);
-            b->n_done = b->n_out = 0;
+            b->n_done = b->n_out = b->bytes_out = 0;
             b->n_failed = b->n;
             b->nsegs = 0;
             if (p->rejects)
                 rejects_batch(p->rejects, b);
         }
-        seq_put(p->seq, b);
+        deliver(p, b);
     }
-    seq_producer_done(p->seq);
-    return NULL;
-}
-
-/* ---- the writer -------------------------------------------------------- */
-
-struct pending {                     /* batches written into the buffer, not yet out */
-    int64_t t_in[LATENCY_PENDING];
-    uint64_t n[LATENCY_PENDING];
-    size_t len;
-};
-
-static void record_latency(struct pipeline *p, struct pending *pd)
-{
-    if (pd->len == 0)
-        return;
-    int64_t now = now_ns();
-    sync_lock(&p->lat_mu);
-    for (size_t i = 0; i < pd->len; i++)
-        hist_add(p->lat, (uint64_t)(now - pd->t_in[i]), pd->n[i]);
-    sync_unlock(&p->lat_mu);
-    pd->len = 0;
-}
-
-static void write_failed(struct pipeline *p, int err)
-{
-    if (err == -EPIPE)
-        atomic_store(&p->broken_pipe, true);
-    else
-        report(p, "write stdout: %s", strerror(-err));
-    atomic_store(&p->broken_pipe, true); /* either way, stop all work */
-    queue_abort(p->queue);
-    wake_reader(p);
-}
-
-/* The next batch for the writer: from the workers, or in direct mode
- * straight from the queue (processed here, as identity costs nothing).
- * 0, -EAGAIN (only when !wait) or -EPIPE at the end. */
-static int next_batch(struct pipeline *p, bool wait, struct batch **b)
-{
-    if (!p->direct)
-        return seq_take(p->seq, wait, b);
-    int rc = wait ? queue_pop(p->queue, 0, b) : queue_trypop(p->queue, 0, b);
-    if (rc == 0 && ops_run(p->workers[0].ops, *b) != 0) {
-        report(p, "out of memory while processing records");
-        atomic_store(&p->broken_pipe, true);
-        queue_abort(p->queue);
+    if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
+        atomic_store(&p->t_end, now_ns());
+        atomic_store(&p->finished, true);
+        pthread_kill(p->main_tid, SIGUSR2);
     }
-    return rc;
-}
-
-static void *writer_main(void *arg)
-{
-    struct pipeline *p = arg;
-    struct pending pd = {.len = 0};
-    bool dead = false;               /* stdout failed: discard */
-    for (;;) {
-        struct batch *b;
-        int rc = next_batch(p, false, &b);
-        if (rc == -EAGAIN) {         /* idle: push out what is buffered */
-            if (!dead && sink_pending(p->out) && (rc = sink_flush(p->out)) != 0) {
-                write_failed(p, rc);
-                dead = true;
-            }
-            record_latency(p, &pd);
-            rc = next_batch(p, true, &b);
-        }
-        if (rc)
-            break;
-        for (size_t i = 0; i < b->nsegs && !dead; i++) {
-            rc = sink_write(p->out, b->segs[i].p, b->segs[i].len);
-            if (rc) {
-                write_failed(p, rc);
-                dead = true;
-            }
-        }
-        if (!dead) {
-            add(&p->done, b->n_done);
-            add(&p->failed, b->n_failed);
-            add(&p->out_records, b->n_out);
-            add(&p->bytes_out, b->bytes_out);
-            pd.t_in[pd.len] = b->t_in;
-            pd.n[pd.len++] = b->n_done;
-            if (!sink_pending(p->out) || pd.len == LATENCY_PENDING) {
-                if (sink_pending(p->out) && (rc = sink_flush(p->out)) != 0) {
-                    write_failed(p, rc);
-                    dead = true;
-                }
-                record_latency(p, &pd);
-            }
-        }
-        queue_release(p->queue);
-        batch_free(b);
-    }
-    if (!dead && sink_pending(p->out) && sink_flush(p->out) != 0)
-        atomic_store(&p->broken_pipe, true);
-    record_latency(p, &pd);
-    p->t_end = now_ns();
-    atomic_store(&p->finished, true);
-    pthread_kill(p->main_tid, SIGUSR2);
     return NULL;
 }
 
@@ -513,15 +500,17 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         p->workers[i].p = p;
         p->workers[i].ops = ops_new(o->ops, o->n_ops, err, sizeof err);
         if (!p->workers[i].ops) {
-            fprintf(stderr, "weir: %s\n", err[0] ? err : "out of memory");
             if (err[0])
-                fprintf(stderr, "weir: try 'weir --help' for more information\n");
+                fprintf(stderr, "weir: %s (see weir --help)\n", err);
+            else
+                fprintf(stderr, "weir: out of memory\n");
             *exit_code = err[0] ? EXIT_USAGE : EXIT_RUNTIME;
             goto fail;
         }
     }
     p->grain = ops_slow(p->workers[0].ops) ? 1 : 0;
-    p->direct = ops_identity(p->workers[0].ops);
+    /* cat alone costs nothing per record: one thread moves it all */
+    p->nworkers = ops_identity(p->workers[0].ops) ? 1 : o->workers;
     if (o->rejects_path) {
         int e;
         p->rejects = rejects_open(o->rejects_path, o->delim, &e);
@@ -550,7 +539,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     };
     p->framer = framer_new(&fc);
     p->queue = queue_new(o->capacity, o->capacity_bytes, o->workers + 1);
-    p->seq = seq_new(o->workers + 1, !o->unordered, p->direct ? 0 : o->workers);
+    p->seq = seq_new(o->workers + 1, !o->unordered);
     p->in = source_new(STDIN_FILENO);
     p->out = sink_new(STDOUT_FILENO, OUT_BUF_SIZE);
     if (!p->pool || !p->framer || !p->queue || !p->seq || !p->in || !p->out) {
@@ -596,17 +585,16 @@ void pipeline_free(struct pipeline *p)
 
 static int start_threads(struct pipeline *p)
 {
-    int rc = pthread_create(&p->writer_tid, NULL, writer_main, p);
-    if (rc)
-        return rc;
-    p->writer_started = true;
-    for (unsigned i = 0; i < p->o.workers && !p->direct; i++) {
-        rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
-        if (rc)
+    atomic_store(&p->running, p->nworkers);
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        int rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
+        if (rc) {
+            atomic_fetch_sub(&p->running, p->nworkers - i);
             return rc;
+        }
         p->workers_started++;
     }
-    rc = pthread_create(&p->reader_tid, NULL, reader_main, p);
+    int rc = pthread_create(&p->reader_tid, NULL, reader_main, p);
     if (rc == 0)
         p->reader_started = true;
     return rc;
@@ -648,25 +636,18 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     p->t_start = now_ns();
     int rc = start_threads(p);
     if (rc) {
-        fprintf(stderr, "weir: pthread_create: %s\n", strerror(rc));
-        atomic_store(&p->runtime_error, true);
-        atomic_store(&p->stop_signal, 0);
-        queue_abort(p->queue);
+        report(p, "cannot start a thread: %s", strerror(rc));
+        queue_abort(p->queue); /* the workers that did start leave at once */
         wake_reader(p);
-        if (!p->reader_started)
-            queue_close(p->queue);
-        /* workers never started cannot close the sequencer: do it for them */
-        for (unsigned i = p->workers_started; i < p->o.workers && !p->direct; i++)
-            seq_producer_done(p->seq);
     }
-    while (p->writer_started && !atomic_load(&p->finished)) {
+    while (p->workers_started && !atomic_load(&p->finished)) {
         int sig;
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGINT || sig == SIGTERM) {
             if (atomic_load(&p->stop_signal)) {
                 *aborted = true;
-                p->t_end = now_ns();
+                atomic_store(&p->t_end, now_ns());
                 return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
             }
             stop_intake(p, sig);
@@ -680,10 +661,8 @@ int pipeline_run(struct pipeline *p, bool *aborted)
         pthread_join(p->reader_tid, NULL);
     for (unsigned i = 0; i < p->workers_started; i++)
         pthread_join(p->workers[i].tid, NULL);
-    if (p->writer_started)
-        pthread_join(p->writer_tid, NULL);
-    else
-        p->t_end = now_ns();
+    if (!p->workers_started)
+        atomic_store(&p->t_end, now_ns());
     return exit_status(p);
 }
 
@@ -698,7 +677,9 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->records_dropped = get(&p->dropped);
     s->records_timed_out = get(&p->timed_out);
     s->records_failed = get(&p->failed);
-    int64_t end = p->t_end ? p->t_end : now_ns();
+    int64_t end = atomic_load(&p->t_end);
+    if (!end)
+        end = now_ns();
     s->elapsed_s = (double)(end - p->t_start) / 1e9;
     struct queue_stats qs;
     queue_stats(p->queue, &qs);
@@ -706,11 +687,11 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->queue_max = qs.max_records;
     s->queue_mean = qs.mean_records;
     s->queue_full_share = qs.full_share;
-    s->workers = p->o.workers;
+    s->workers = p->nworkers;
     uint64_t busy = 0;
-    for (unsigned i = 0; i < p->o.workers; i++)
+    for (unsigned i = 0; i < p->nworkers; i++)
         busy += get(&p->workers[i].busy_ns);
-    double span = (double)(end - p->t_start) * p->o.workers;
+    double span = (double)(end - p->t_start) * p->nworkers;
     s->busy_share = span > 0 ? (double)busy / span : 0;
     s->policy = policy_name(p->o.policy);
     static const double q[4] = {0.5, 0.9, 0.99, 0.999};

@@ -32,6 +32,7 @@ struct queue {
     double area;            /* integral of count over time, record*ns */
     int64_t full_ns;        /* time spent full */
     size_t max_count;
+    size_t want, want_bytes; /* room the waiting pusher needs before waking */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
 };
 
@@ -71,26 +72,40 @@ static bool is_full(const struct queue *q)
     return q->count >= q->capacity || q->bytes >= q->capacity_bytes;
 }
 
-/* Waits on cv for a change of the queue, after spinning briefly: when
- * batches stream through, the change usually comes within microseconds,
- * and a futex sleep and wake-up per batch would cost more than the work. */
-static void wait_change(struct queue *q, pthread_cond_t *cv, int64_t deadline)
+/* Waits for work (a batch or a free in-flight slot), after spinning
+ * briefly: while batches stream through, the next one usually comes within
+ * microseconds, and a futex sleep and wake-up per batch would cost more
+ * than the work. Only poppers spin: a spinning pusher would take the CPU
+ * from the workers it waits for. */
+static void wait_work(struct queue *q)
 {
     unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
     sync_unlock(&q->mu);
     int64_t until = now_ns() + SPIN_NS;
     for (unsigned i = 1; atomic_load_explicit(&q->gen, memory_order_relaxed) == gen; i++) {
         cpu_relax();
-        if (i % 64 == 0 && now_ns() > MIN(until, deadline))
+        if (i % 64 == 0 && now_ns() > until)
             break;
     }
     sync_lock(&q->mu);
-    if (atomic_load_explicit(&q->gen, memory_order_relaxed) != gen)
-        return;
+    if (atomic_load_explicit(&q->gen, memory_order_relaxed) == gen)
+        pthread_cond_wait(&q->work, &q->mu);
+}
+
+static void wait_room(struct queue *q, int64_t deadline)
+{
     if (deadline == NS_FOREVER)
-        pthread_cond_wait(cv, &q->mu);
+        pthread_cond_wait(&q->room, &q->mu);
     else
-        sync_cond_timedwait(cv, &q->mu, deadline);
+        sync_cond_timedwait(&q->room, &q->mu, deadline);
+}
+
+/* Wakes the pusher when the room it waits for is there. */
+static void room_freed(struct queue *q)
+{
+    if (q->count == 0 ||
+        (q->capacity - q->count >= q->want && q->capacity_bytes - MIN(q->bytes, q->capacity_bytes) >= q->want_bytes))
+        pthread_cond_signal(&q->room);
 }
 
 static void changed(struct queue *q)
@@ -171,7 +186,13 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         }
         if (q->closed || q->interrupted || deadline <= now_ns())
             break;
-        wait_change(q, &q->room, deadline);
+        /* A blocking push waits for room for the whole batch (batches are
+         * at most half the queue) rather than waking for every slot; one
+         * with a deadline takes any room at once. */
+        bool all = deadline == NS_FOREVER;
+        q->want = all ? MIN(b->n, MAX(q->capacity / 2, 1)) : 1;
+        q->want_bytes = all ? MIN(b->bytes, MAX(q->capacity_bytes / 2, 1)) : 1;
+        wait_room(q, deadline);
     }
     sync_unlock(&q->mu);
     return admitted;
@@ -210,13 +231,9 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
         bytes -= batch_rec_size(b, i);
     while (drop + 1 < b->n && bytes > q->capacity_bytes)
         bytes -= batch_rec_size(b, drop++);
-    if (drop) {
-        struct batch *e = batch_split(b, drop);
-        if (!e)
-            return -ENOMEM;
-        *tail = e;
-        tail = &e->next;
-    }
+    struct batch *own = NULL; /* b's own oldest records, listed after the queue's */
+    if (drop && !(own = batch_split(b, drop)))
+        return -ENOMEM;
     int rc = 0;
     sync_lock(&q->mu);
     account(q);
@@ -231,11 +248,14 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
         rc = evict_head(q, k, &tail);
         if (rc)
             break;
-        pthread_cond_signal(&q->room);
     }
     if (rc == 0)
         append(q, b);
     sync_unlock(&q->mu);
+    if (own) {
+        own->next = NULL;
+        *tail = own;
+    }
     return rc;
 }
 
@@ -248,7 +268,7 @@ static int pop(struct queue *q, size_t max_records, bool wait, struct batch **ou
             rc = -EAGAIN;
             goto out;
         }
-        wait_change(q, &q->work, NS_FOREVER);
+        wait_work(q);
     }
     if (q->aborted || !q->head) {
         rc = -EPIPE;
@@ -273,7 +293,7 @@ static int pop(struct queue *q, size_t max_records, bool wait, struct batch **ou
     b->piece = q->next_piece++;
     q->out++;
     *out = b;
-    pthread_cond_signal(&q->room);
+    room_freed(q);
     if (q->head && q->out < q->inflight)
         pthread_cond_signal(&q->work); /* pass the wake-up on */
 out:

@@ -1,7 +1,7 @@
-/* seq.c - ordering completed batches for the writer; see seq.h. */
+/* seq.c - ordering finished batches and handing out the writer role; see
+ * seq.h. One mutex guards the ring, the list and the role flag. */
 #include "seq.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
 #include "batch.h"
@@ -9,29 +9,27 @@
 
 struct seq {
     pthread_mutex_t mu;
-    pthread_cond_t ready;    /* signalled when the writer may have work */
     bool ordered;
+    bool writing;            /* a worker holds the writer role */
     size_t slots;
-    struct batch **ring;     /* ordered: piece % slots */
-    uint64_t next;           /* ordered: the piece the writer wants */
-    struct batch *head, *tail; /* unordered: completion order */
-    unsigned producers;      /* workers still running */
+    struct batch **ring;     /* ordered: finished batches at piece % slots */
+    uint64_t next;           /* ordered: the piece to write next */
+    struct batch *head, *tail; /* unordered: finished batches, in completion order */
 };
 
-struct seq *seq_new(size_t slots, bool ordered, unsigned producers)
+struct seq *seq_new(size_t slots, bool ordered)
 {
     struct seq *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->ring = calloc(slots, sizeof *s->ring);
-    if (!s->ring || sync_mutex_init(&s->mu) || sync_cond_init(&s->ready)) {
+    if (!s->ring || sync_mutex_init(&s->mu) != 0) {
         free(s->ring);
         free(s);
         return NULL;
     }
     s->slots = slots;
     s->ordered = ordered;
-    s->producers = producers;
     return s;
 }
 
@@ -46,43 +44,13 @@ void seq_free(struct seq *s)
         s->head = b->next;
         batch_free(b);
     }
-    pthread_cond_destroy(&s->ready);
     pthread_mutex_destroy(&s->mu);
     free(s->ring);
     free(s);
 }
 
-void seq_put(struct seq *s, struct batch *b)
-{
-    sync_lock(&s->mu);
-    bool wake;
-    if (s->ordered) {
-        s->ring[b->piece % s->slots] = b;
-        wake = b->piece == s->next;
-    } else {
-        b->next = NULL;
-        if (s->tail)
-            s->tail->next = b;
-        else
-            s->head = b;
-        s->tail = b;
-        wake = true;
-    }
-    if (wake)
-        pthread_cond_signal(&s->ready);
-    sync_unlock(&s->mu);
-}
-
-void seq_producer_done(struct seq *s)
-{
-    sync_lock(&s->mu);
-    if (--s->producers == 0)
-        pthread_cond_signal(&s->ready);
-    sync_unlock(&s->mu);
-}
-
-/* The ready batch, unlinked, or NULL. Called under the lock. */
-static struct batch *ready_batch(struct seq *s)
+/* The batch ready to write, unlinked, or NULL. Called under the lock. */
+static struct batch *ready(struct seq *s)
 {
     struct batch *b;
     if (s->ordered) {
@@ -103,23 +71,34 @@ static struct batch *ready_batch(struct seq *s)
     return b;
 }
 
-int seq_take(struct seq *s, bool wait, struct batch **out)
+struct batch *seq_put(struct seq *s, struct batch *b)
 {
-    int rc = 0;
+    struct batch *w = NULL;
     sync_lock(&s->mu);
-    struct batch *b;
-    while (!(b = ready_batch(s))) {
-        if (s->producers == 0) {
-            rc = -EPIPE;
-            break;
-        }
-        if (!wait) {
-            rc = -EAGAIN;
-            break;
-        }
-        pthread_cond_wait(&s->ready, &s->mu);
+    if (s->ordered) {
+        s->ring[b->piece % s->slots] = b;
+    } else {
+        b->next = NULL;
+        if (s->tail)
+            s->tail->next = b;
+        else
+            s->head = b;
+        s->tail = b;
     }
-    *out = b;
+    if (!s->writing) {
+        w = ready(s);
+        s->writing = w != NULL;
+    }
     sync_unlock(&s->mu);
-    return rc;
+    return w;
+}
+
+struct batch *seq_next(struct seq *s, bool release)
+{
+    sync_lock(&s->mu);
+    struct batch *w = ready(s);
+    if (!w && release)
+        s->writing = false;
+    sync_unlock(&s->mu);
+    return w;
 }

@@ -1,11 +1,15 @@
-/* seq.h - the sequencer: completed batches on their way to the writer.
+/* seq.h - the sequencer: finished batches on their way to stdout.
  *
- * DESIGN: workers put batches as they finish them; the one writer takes
- * them in piece order (ordered mode) or in completion order. The queue's
- * in-flight bound guarantees that the pieces out at any time span fewer
- * than `slots` numbers, so a ring indexed by piece number never collides.
- * Ownership: put hands the batch over, take hands it to the writer.
- * Thread-safe. */
+ * DESIGN: there is no writer thread. A worker that finishes a batch puts
+ * it here; if that batch can be written now (it is the next in input
+ * order, or any batch with unordered output) and nobody is writing, the
+ * worker gets the writer role and writes batches until none is ready,
+ * then gives the role back. So output goes out without a thread hand-off,
+ * one writer at a time, in order. The queue's in-flight bound guarantees
+ * that the batches out at any time span fewer than `slots` piece numbers,
+ * so a ring indexed by piece number never collides.
+ * Ownership: put hands the batch over; a batch returned to the role holder
+ * is then the caller's. Thread-safe. */
 #ifndef WEIR_SEQ_H
 #define WEIR_SEQ_H
 
@@ -15,16 +19,16 @@
 struct batch;
 struct seq;
 
-/* `producers` workers will put; NULL when out of memory. */
-struct seq *seq_new(size_t slots, bool ordered, unsigned producers);
-void seq_free(struct seq *s); /* frees batches never taken */
+struct seq *seq_new(size_t slots, bool ordered); /* NULL when out of memory */
+void seq_free(struct seq *s);                     /* frees batches never written */
 
-void seq_put(struct seq *s, struct batch *b);
-/* One producer will put no more. */
-void seq_producer_done(struct seq *s);
+/* Hands b over. Returns a batch the caller must now write, having taken
+ * the writer role, or NULL (someone else writes, or nothing is ready). */
+struct batch *seq_put(struct seq *s, struct batch *b);
 
-/* Next batch for the writer: 0 and *b; -EAGAIN when none is ready and
- * !wait; -EPIPE when every producer is done and nothing is left. */
-int seq_take(struct seq *s, bool wait, struct batch **b);
+/* For the role holder: the next batch ready to write, or NULL. With
+ * `release`, a NULL answer also gives the role back (atomically, so that
+ * a batch put meanwhile is never stranded). */
+struct batch *seq_next(struct seq *s, bool release);
 
 #endif
