@@ -6,6 +6,11 @@
 #include <string.h>
 
 #include "batch.h"
+#include "common.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct framer {
     struct framer_config cfg;
@@ -108,6 +113,40 @@ static int add_record(struct framer *f, size_t start, size_t len, bool open_end)
     return 0;
 }
 
+/* Bit i set: p[i] is the delimiter, for i < len <= 64. */
+static inline uint64_t delim_mask(const char *p, size_t len, unsigned char delim)
+{
+#ifdef __SSE2__
+    if (len == 64) {
+        const __m128i d = _mm_set1_epi8((char)delim);
+        uint64_t m = 0;
+        for (int i = 0; i < 4; i++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+            m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) << (16 * i);
+        }
+        return m;
+    }
+#endif
+    uint64_t m = 0;
+    for (size_t i = 0; i < len; i++)
+        m |= (uint64_t)((unsigned char)p[i] == delim) << i;
+    return m;
+}
+
+/* add_record for the common case: a record of normal size that fits the
+ * current batch. False when the full path is needed. */
+static inline bool add_fast(struct framer *f, size_t start, size_t len)
+{
+    struct batch *b = f->cur;
+    if (!b || b->n == f->cfg.batch_records || b->bytes + len + 1 > f->cfg.batch_bytes ||
+        len > f->cfg.max_record)
+        return false;
+    b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
+    b->bytes += len + 1;
+    f->next_seq++;
+    return true;
+}
+
 int framer_commit(struct framer *f, size_t n, int64_t now)
 {
     struct chunk *c = f->chunk;
@@ -118,21 +157,24 @@ int framer_commit(struct framer *f, size_t n, int64_t now)
     int rc = 0;
     c->len = end;
     f->now = now;
-    while (pos < end) {
-        char *d = memchr(data + pos, delim, end - pos);
-        if (!d)
-            break;
-        size_t at = (size_t)(d - data);
-        if (f->skipping) {
-            rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, data + f->rec_start,
-                                    at + 1 - f->rec_start, true, false);
-            f->skipping = false;
-        } else {
-            rc = add_record(f, f->rec_start, at - f->rec_start, false);
+    /* delimiters are found 64 bytes at a time, then walked bit by bit */
+    for (size_t blk = pos; blk < end; blk += 64) {
+        uint64_t m = delim_mask(data + blk, MIN(64, end - blk), delim);
+        for (; m; m &= m - 1) {
+            size_t at = blk + (size_t)__builtin_ctzll(m);
+            if (f->skipping) {
+                rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, data + f->rec_start,
+                                        at + 1 - f->rec_start, true, false);
+                f->skipping = false;
+            } else if (!add_fast(f, f->rec_start, at - f->rec_start)) {
+                rc = add_record(f, f->rec_start, at - f->rec_start, false);
+            }
+            f->rec_start = at + 1;
+            if (rc) {
+                pos = f->rec_start;
+                goto out;
+            }
         }
-        pos = f->rec_start = at + 1;
-        if (rc)
-            goto out;
     }
     pos = end;
     if (!f->skipping && end - f->rec_start > f->cfg.max_record) {

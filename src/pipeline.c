@@ -525,14 +525,14 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     if (o->byte_rate > 0)
         limiter_init(&p->byte_rate, o->byte_rate, o->byte_burst, now);
     p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS);
-    size_t batch_records = MIN(MAX(o->capacity / 2, 1), BATCH_RECORDS_MAX);
+    size_t batch_records = MIN(o->capacity, BATCH_RECORDS_MAX);
     struct framer_config fc = {
         .delim = o->delim,
         .max_record = o->max_record,
         .chunk_size = CHUNK_SIZE,
         .pool = p->pool,
         .batch_records = batch_records,
-        .batch_bytes = MAX(o->capacity_bytes / 2, 1),
+        .batch_bytes = o->capacity_bytes,
         .on_batch = on_batch,
         .on_oversize = on_oversize,
         .ctx = p,

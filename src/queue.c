@@ -15,7 +15,7 @@
 #include "common.h"
 #include "sync.h"
 
-#define SPIN_NS 20000 /* how long a waiter spins before sleeping */
+#define SPIN_NS 100000 /* how long a waiter spins before sleeping */
 
 struct queue {
     pthread_mutex_t mu;
@@ -34,6 +34,7 @@ struct queue {
     size_t max_count;
     size_t want, want_bytes; /* room the waiting pusher needs before waking */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
+    unsigned spinners;      /* threads spinning now: one at most */
 };
 
 struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
@@ -72,39 +73,43 @@ static bool is_full(const struct queue *q)
     return q->count >= q->capacity || q->bytes >= q->capacity_bytes;
 }
 
-/* Waits for work (a batch or a free in-flight slot), after spinning
- * briefly: while batches stream through, the next one usually comes within
- * microseconds, and a futex sleep and wake-up per batch would cost more
- * than the work. Only poppers spin: a spinning pusher would take the CPU
- * from the workers it waits for. */
-static void wait_work(struct queue *q)
+/* Waits on cv until signalled or `deadline`. While batches stream
+ * through, what a waiter needs usually comes within microseconds, and a
+ * futex sleep and wake-up per batch would cost more than the work: so it
+ * first spins until *spin_until (set on its first wait, so that a caller
+ * looping on its condition spins SPIN_NS in all), returning as soon as the
+ * queue changes. Called and returns with the lock held. */
+static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until)
 {
-    unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
-    sync_unlock(&q->mu);
-    int64_t until = now_ns() + SPIN_NS;
-    for (unsigned i = 1; atomic_load_explicit(&q->gen, memory_order_relaxed) == gen; i++) {
-        cpu_relax();
-        if (i % 64 == 0 && now_ns() > until)
-            break;
+    int64_t now = now_ns();
+    if (*spin_until == 0)
+        *spin_until = now + SPIN_NS;
+    if (now < *spin_until && q->spinners == 0) { /* more would starve the threads they wait for */
+        unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
+        q->spinners++;
+        int64_t until = MIN(*spin_until, deadline);
+        sync_unlock(&q->mu);
+        for (unsigned i = 1; atomic_load_explicit(&q->gen, memory_order_relaxed) == gen; i++) {
+            cpu_relax();
+            if (i % 64 == 0 && now_ns() > until)
+                break;
+        }
+        sync_lock(&q->mu);
+        q->spinners--;
+        if (atomic_load_explicit(&q->gen, memory_order_relaxed) != gen)
+            return;
     }
-    sync_lock(&q->mu);
-    if (atomic_load_explicit(&q->gen, memory_order_relaxed) == gen)
-        pthread_cond_wait(&q->work, &q->mu);
-}
-
-static void wait_room(struct queue *q, int64_t deadline)
-{
     if (deadline == NS_FOREVER)
-        pthread_cond_wait(&q->room, &q->mu);
+        pthread_cond_wait(cv, &q->mu);
     else
-        sync_cond_timedwait(&q->room, &q->mu, deadline);
+        sync_cond_timedwait(cv, &q->mu, deadline);
 }
 
 /* Wakes the pusher when the room it waits for is there. */
 static void room_freed(struct queue *q)
 {
-    if (q->count == 0 ||
-        (q->capacity - q->count >= q->want && q->capacity_bytes - MIN(q->bytes, q->capacity_bytes) >= q->want_bytes))
+    size_t free_bytes = q->capacity_bytes - MIN(q->bytes, q->capacity_bytes);
+    if (q->count == 0 || (q->capacity - q->count >= q->want && free_bytes >= q->want_bytes))
         pthread_cond_signal(&q->room);
 }
 
@@ -161,6 +166,7 @@ static size_t fits(const struct queue *q, const struct batch *b)
 long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
 {
     long admitted = 0;
+    int64_t spin_until = 0;
     sync_lock(&q->mu);
     for (;;) {
         struct batch *b = *bp;
@@ -186,13 +192,13 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         }
         if (q->closed || q->interrupted || deadline <= now_ns())
             break;
-        /* A blocking push waits for room for the whole batch (batches are
-         * at most half the queue) rather than waking for every slot; one
-         * with a deadline takes any room at once. */
+        /* A blocking push waits for room for the whole batch (the framer
+         * makes batches that fit the queue) rather than waking for every
+         * slot; one with a deadline takes any room at once. */
         bool all = deadline == NS_FOREVER;
-        q->want = all ? MIN(b->n, MAX(q->capacity / 2, 1)) : 1;
-        q->want_bytes = all ? MIN(b->bytes, MAX(q->capacity_bytes / 2, 1)) : 1;
-        wait_room(q, deadline);
+        q->want = all ? MIN(b->n, q->capacity) : 1;
+        q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
+        wait_on(q, &q->room, deadline, &spin_until);
     }
     sync_unlock(&q->mu);
     return admitted;
@@ -262,13 +268,14 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
 static int pop(struct queue *q, size_t max_records, bool wait, struct batch **out)
 {
     int rc = 0;
+    int64_t spin_until = 0;
     sync_lock(&q->mu);
     while (!q->aborted && (q->out >= q->inflight || (!q->head && !q->closed))) {
         if (!wait) {
             rc = -EAGAIN;
             goto out;
         }
-        wait_work(q);
+        wait_on(q, &q->work, NS_FOREVER, &spin_until);
     }
     if (q->aborted || !q->head) {
         rc = -EPIPE;
