@@ -180,21 +180,34 @@ static void reader_sleep_until(struct pipeline *p, int64_t deadline)
     }
 }
 
-/* How many head records of b the token buckets allow now (0..b->n), and
- * when the next one would be allowed. */
+/* The fewest tokens worth taking: admitting one record per token as they
+ * trickle in would wake intake for every record, so a short batch waits
+ * for up to 1 ms worth of tokens (never more than the burst, nor than it
+ * needs). The bucket's bound is unchanged. */
+static uint64_t min_slice(double rate, double burst, uint64_t need)
+{
+    uint64_t slice = (uint64_t)MAX(1.0, MIN(burst, rate / 1000));
+    return MIN(slice, need);
+}
+
+/* How many head records of b the token buckets allow now (0..b->n); when
+ * not all, *ready says when to ask again. */
 static size_t tokens_for(struct pipeline *p, const struct batch *b, int64_t now, int64_t *ready)
 {
     size_t k = b->n;
     *ready = now;
     if (p->o.rate > 0) {
         uint64_t avail = limiter_available(&p->rate, now);
-        if (avail < k) {
+        uint64_t want = min_slice(p->o.rate, p->o.burst, k);
+        if (avail < want) {
+            k = 0;
+            *ready = limiter_ready(&p->rate, now, want);
+        } else if (avail < k) {
             k = (size_t)avail;
-            *ready = limiter_ready(&p->rate, now, k + 1);
         }
     }
-    if (p->o.byte_rate > 0) {
-        uint64_t avail = limiter_available(&p->byte_rate, now), sum = 0;
+    if (p->o.byte_rate > 0 && k > 0) {
+        uint64_t avail = limiter_available(&p->byte_rate, now), sum = 0, all = 0;
         size_t i = 0;
         for (; i < k; i++) {
             uint64_t sz = batch_rec_size(b, i);
@@ -203,11 +216,17 @@ static size_t tokens_for(struct pipeline *p, const struct batch *b, int64_t now,
             sum += sz;
         }
         if (i < k) {
-            int64_t r = limiter_ready(&p->byte_rate, now, sum + batch_rec_size(b, i));
-            if (i == 0 && r <= now)
+            for (size_t j = 0; j < k; j++)
+                all += batch_rec_size(b, j);
+            uint64_t want = min_slice(p->o.byte_rate, p->o.byte_burst, all);
+            uint64_t next = sum + batch_rec_size(b, i);
+            int64_t r = limiter_ready(&p->byte_rate, now, MAX(want, next));
+            if (i == 0 && r <= now) {
                 i = 1; /* a record above the burst, and the bucket is full */
-            else
-                *ready = MAX(*ready, r);
+            } else if (sum < want) {
+                i = 0;
+                *ready = r;
+            }
             k = i;
         }
     }

@@ -35,6 +35,7 @@ struct queue {
     size_t want, want_bytes; /* room the waiting pusher needs before waking */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
     unsigned spinners;      /* threads spinning now: one at most */
+    bool spin_ok;           /* spinning has been paying off */
 };
 
 struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
@@ -50,6 +51,7 @@ struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
     q->capacity_bytes = capacity_bytes ? capacity_bytes : 1;
     q->inflight = inflight ? inflight : 1;
     q->t_start = q->t_last = now_ns();
+    q->spin_ok = true;
     return q;
 }
 
@@ -78,16 +80,20 @@ static bool is_full(const struct queue *q)
  * futex sleep and wake-up per batch would cost more than the work: so it
  * first spins until *spin_until (set on its first wait, so that a caller
  * looping on its condition spins SPIN_NS in all), returning as soon as the
- * queue changes. Called and returns with the lock held. */
+ * queue changes. Spinning is adaptive: after a spin that came to nothing,
+ * waiters sleep at once until a wait again ends within SPIN_NS (a paced or
+ * idle stream must not burn a core). One spinner at most, so that spinning
+ * never starves the threads it waits for. Called and returns with the
+ * lock held. */
 static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until)
 {
     int64_t now = now_ns();
     if (*spin_until == 0)
         *spin_until = now + SPIN_NS;
-    if (now < *spin_until && q->spinners == 0) { /* more would starve the threads they wait for */
+    if (q->spin_ok && now < *spin_until && q->spinners == 0) {
         unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
-        q->spinners++;
         int64_t until = MIN(*spin_until, deadline);
+        q->spinners++;
         sync_unlock(&q->mu);
         for (unsigned i = 1; atomic_load_explicit(&q->gen, memory_order_relaxed) == gen; i++) {
             cpu_relax();
@@ -98,11 +104,14 @@ static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64
         q->spinners--;
         if (atomic_load_explicit(&q->gen, memory_order_relaxed) != gen)
             return;
+        q->spin_ok = false;
     }
     if (deadline == NS_FOREVER)
         pthread_cond_wait(cv, &q->mu);
     else
         sync_cond_timedwait(cv, &q->mu, deadline);
+    if (now_ns() - now < SPIN_NS)
+        q->spin_ok = true;
 }
 
 /* Wakes the pusher when the room it waits for is there. */
