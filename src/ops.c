@@ -24,6 +24,8 @@ struct op {
 struct ops {
     size_t n;          /* operations, cat removed */
     bool slow;
+    char *scratch;     /* a NUL-terminated copy of the record for regexec */
+    size_t scratch_cap;
     struct op op[];
 };
 
@@ -34,6 +36,7 @@ void ops_free(struct ops *o)
     for (size_t i = 0; i < o->n; i++)
         if (o->op[i].has_re)
             regfree(&o->op[i].re);
+    free(o->scratch);
     free(o);
 }
 
@@ -117,8 +120,29 @@ static void spin_until(int64_t deadline)
         ;
 }
 
-/* Applies the chain to one payload; false when a filter drops it. */
-static bool apply(const struct ops *o, char *p, size_t len)
+/* regexec on the payload. glibc honours REG_STARTEND (NUL bytes inside
+ * records match as data), but sanitizer interceptors read the subject up
+ * to a NUL, so it gets a terminated copy: 1 if it matches, 0 if not,
+ * -ENOMEM. */
+static int match(struct ops *o, const regex_t *re, const char *p, size_t len)
+{
+    if (len + 1 > o->scratch_cap) {
+        size_t cap = MAX(len + 1, 2 * o->scratch_cap);
+        char *s = realloc(o->scratch, cap);
+        if (!s)
+            return -ENOMEM;
+        o->scratch = s;
+        o->scratch_cap = cap;
+    }
+    memcpy(o->scratch, p, len);
+    o->scratch[len] = '\0';
+    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+    return regexec(re, o->scratch, 1, &m, REG_STARTEND) == 0;
+}
+
+/* Applies the chain to one payload: 1 to keep it, 0 when a filter drops
+ * it, -ENOMEM. */
+static int apply(struct ops *o, char *p, size_t len)
 {
     for (size_t i = 0; i < o->n; i++) {
         const struct op *op = &o->op[i];
@@ -137,10 +161,11 @@ static bool apply(const struct ops *o, char *p, size_t len)
             break;
         case OP_GREP:
         case OP_GREPV: {
-            regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-            bool match = regexec(&op->re, p, 1, &m, REG_STARTEND) == 0;
-            if (match != (op->kind == OP_GREP))
-                return false;
+            int m = match(o, &op->re, p, len);
+            if (m < 0)
+                return m;
+            if (m != (op->kind == OP_GREP))
+                return 0;
             break;
         }
         case OP_SLEEP:
@@ -151,7 +176,7 @@ static bool apply(const struct ops *o, char *p, size_t len)
             break;
         }
     }
-    return true;
+    return 1;
 }
 
 int ops_run(struct ops *o, struct batch *b)
@@ -166,7 +191,10 @@ int ops_run(struct ops *o, struct batch *b)
     }
     for (size_t i = 0; i < b->n; i++) {
         char *p = base + b->recs[i].off;
-        if (!apply(o, p, b->recs[i].len))
+        int keep = apply(o, p, b->recs[i].len);
+        if (keep < 0)
+            return keep;
+        if (!keep)
             continue;
         b->n_out++;
         int rc = batch_emit(b, p, batch_rec_size(b, i));

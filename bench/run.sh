@@ -1,0 +1,507 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016  # backquotes in single quotes are markdown code spans
+# bench/run.sh - weir side by side with its peers, in one run.
+#
+# Each scenario runs weir and its peer commands once as a warm-up (weir's
+# warm-up under GNU time for its peak RSS), then REPS rounds of A B A B...
+# It reports medians, throughput and the median of the per-round ratios
+# weir ÷ peer, and writes bench/RESULTS.md. Targets are reported as
+# PASS/MISS only; they never fail this script. A command that exits non-zero
+# or an output mismatch does (exit 1), after the whole table is written.
+#
+# Environment:
+#   WEIR=path       weir binary (default ./weir)
+#   REPS=n          timed rounds per scenario (default 5; 3 with QUICK=1)
+#   QUICK=1         small inputs, REPS=3: a smoke run
+#   SCENARIOS="S1 S3"  subset to run (default all: S1..S8)
+#   RESULTS=file    where to write the markdown report (default bench/RESULTS.md)
+#   SEED=n          generator seed (default: gen's fixed seed)
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export LC_ALL=C
+
+WEIR=${WEIR:-./weir}
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then REPS=${REPS:-3}; else REPS=${REPS:-5}; fi
+SCENARIOS=${SCENARIOS:-S1 S2 S3 S4 S5 S6 S7 S8}
+RESULTS=${RESULTS:-bench/RESULTS.md}
+SEED=${SEED:-}
+DATA=bench/data
+TIME_BIN=/usr/bin/time
+GREP_RE='[Qq]uartz|zebra[0-9]'
+
+if [[ $QUICK == 1 ]]; then
+	N_L100=200000 N_SHORT=2000000 N_RAND=10000 N_SPIN=20000 N_LAT=1000
+	STALL_S=1 HEAD_SLEEP_S=1
+else
+	N_L100=2000000 N_SHORT=20000000 N_RAND=100000 N_SPIN=100000 N_LAT=3000
+	STALL_S=3 HEAD_SLEEP_S=3
+fi
+
+W_Q=$(printf '%q' "$WEIR")
+LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
+RSS_FILE=$DATA/.rss
+FAILURES=0
+MISMATCHES=0
+ROWS=()
+NOTES=()
+
+log() { printf '%s\n' "bench: $*" >&2; }
+warn() { printf '%s\n' "bench: !!! $*" >&2; }
+
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- inputs
+
+build_gen() {
+	mkdir -p "$DATA"
+	if [[ ! -x $DATA/gen || bench/gen.c -nt $DATA/gen ]]; then
+		log "compiling $DATA/gen"
+		"${CC:-cc}" -std=c11 -O2 -Wall -Wextra -o "$DATA/gen" bench/gen.c
+	fi
+}
+
+# datafile MODE N: print the path of the generated file, making it if absent.
+# Written under a temporary name first so an interrupted run is not reused.
+datafile() {
+	local mode=$1 n=$2 f
+	f=$DATA/$mode-$n${SEED:+-s$SEED}.txt
+	if [[ ! -s $f ]]; then
+		log "generating $f"
+		"$DATA/gen" ${SEED:+--seed "$SEED"} "$mode" "$n" >"$f.tmp"
+		mv "$f.tmp" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+fsize() { stat -c %s "$1"; }
+
+# ---------------------------------------------------------------- running
+
+# Commands are templates: @W@ stands for the weir binary. expand TEMPLATE
+# [rss] gives the shell text to run; with rss, weir runs under GNU time.
+expand() {
+	if [[ ${2:-} == rss ]]; then
+		printf '%s' "${1//@W@/$TIME_BIN -f %M -o $RSS_FILE $W_Q}"
+	else
+		printf '%s' "${1//@W@/$W_Q}"
+	fi
+}
+is_weir() { [[ $1 == *@W@* ]]; }
+
+# run_once TEXT: eval TEXT; sets LAST_US (wall time, microseconds), LAST_RC.
+run_once() {
+	local t0 t1 rc=0
+	t0=${EPOCHREALTIME//[.,]/}
+	eval "$1" || rc=$?
+	t1=${EPOCHREALTIME//[.,]/}
+	LAST_US=$((t1 - t0))
+	LAST_RC=$rc
+}
+
+# run_rss TEMPLATE: one run with weir under GNU time; sets LAST_* and LAST_RSS
+# (KiB, empty if unknown).
+run_rss() {
+	rm -f "$RSS_FILE"
+	run_once "$(expand "$1" rss)"
+	LAST_RSS=$(tail -n 1 "$RSS_FILE" 2>/dev/null || true)
+	[[ $LAST_RSS =~ ^[0-9]+$ ]] || LAST_RSS=
+}
+
+# bench_group LABEL REPS TEMPLATE...: warm-up, then REPS rounds of every
+# command in order. Results, indexed like the templates: G_CMDS, G_US (space-
+# separated microseconds), G_RC (first non-zero exit, or 0), G_RSS (KiB).
+bench_group() {
+	local label=$1 reps=$2 i r n
+	shift 2
+	G_CMDS=("$@")
+	G_US=() G_RC=() G_RSS=()
+	CMP_STATUS=
+	n=${#G_CMDS[@]}
+	log "$label: warm-up, then $reps rounds of $n commands"
+	for ((i = 0; i < n; i++)); do
+		G_US[i]='' G_RSS[i]=''
+		if is_weir "${G_CMDS[i]}"; then
+			run_rss "${G_CMDS[i]}"
+			G_RSS[i]=$LAST_RSS
+		else
+			run_once "$(expand "${G_CMDS[i]}")"
+		fi
+		G_RC[i]=$LAST_RC
+		if ((LAST_RC != 0)); then
+			warn "$label: exit $LAST_RC: $(expand "${G_CMDS[i]}")"
+		fi
+	done
+	for ((r = 0; r < reps; r++)); do
+		for ((i = 0; i < n; i++)); do
+			((G_RC[i] == 0)) || continue
+			run_once "$(expand "${G_CMDS[i]}")"
+			if ((LAST_RC != 0)); then
+				G_RC[i]=$LAST_RC
+				warn "$label: exit $LAST_RC: $(expand "${G_CMDS[i]}")"
+				continue
+			fi
+			G_US[i]+="$LAST_US "
+		done
+	done
+}
+
+# ---------------------------------------------------------------- numbers
+
+median() {
+	sort -g | awk 'NF { a[++n] = $1 }
+		END { if (!n) print "nan"; else if (n % 2) print a[(n + 1) / 2];
+		      else print (a[n / 2] + a[n / 2 + 1]) / 2 }'
+}
+list_median() { tr ' ' '\n' <<<"$1" | median; }
+# pair_ratios A B: per-round A[i] / B[i], one per line.
+pair_ratios() {
+	awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ");
+		for (i = 1; i <= n; i++) if (y[i] > 0) print x[i] / y[i] }'
+}
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+mib() { if [[ -n $1 ]]; then calc '%.1f' "$1 / 1024"; else printf '%s' '-'; fi; }
+
+# ---------------------------------------------------------------- report
+
+# show TEMPLATE: the command as run, as a code span for a markdown table
+# (pipes escaped); code TEMPLATE: the same for running text.
+show() {
+	local c
+	c=$(expand "$1")
+	printf '`%s`' "${c//|/\\|}"
+}
+code() { printf '`%s`' "$(expand "$1")"; }
+
+TABLE_HEAD='| scenario | weir command | peer command | weir s | peer s | MB/s | Mrec/s | ratio | target | result | weir peak RSS MiB |
+|---|---|---|---:|---:|---:|---:|---:|---|---|---:|'
+
+# add_row SCEN WEIR_CMD PEER_CMD WEIR_S PEER_S MBS MRECS RATIO TARGET RESULT RSS
+add_row() {
+	ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 | ${10} | ${11} |")
+	printf '%s\n' "${ROWS[-1]}"
+}
+
+# pair_row SCEN IW IP TARGET BYTES RECS [MIN_MRECS]: a row comparing
+# G_CMDS[IW] (weir) with G_CMDS[IP] (peer); PASS when the median ratio is at
+# most TARGET (and throughput at least MIN_MRECS M records/s when given).
+# TARGET "-" reports the ratio for information only.
+pair_row() {
+	local scen=$1 iw=$2 ip=$3 target=$4 bytes=$5 recs=$6 minrec=${7:-}
+	local wcmd pcmd tshow wmed pmed ratio mbs mrs res=
+	wcmd=$(show "${G_CMDS[iw]}")
+	pcmd=$(show "${G_CMDS[ip]}")
+	if [[ $target == - ]]; then tshow='(info)'; else tshow="≤ $target"; fi
+	[[ -z $minrec ]] || tshow+=", ≥ $minrec Mrec/s"
+	if ((G_RC[iw] != 0 || G_RC[ip] != 0)); then
+		add_row "$scen" "$wcmd" "$pcmd" - - - - - "$tshow" \
+			"FAIL (exit ${G_RC[iw]} / ${G_RC[ip]})" "$(mib "${G_RSS[iw]}")"
+		FAILURES=$((FAILURES + 1))
+		return
+	fi
+	wmed=$(list_median "${G_US[iw]}")
+	pmed=$(list_median "${G_US[ip]}")
+	ratio=$(pair_ratios "${G_US[iw]}" "${G_US[ip]}" | median)
+	mbs=$(calc '%.0f' "$bytes / $wmed")
+	mrs=$(calc '%.2f' "$recs / $wmed")
+	if [[ $target == - ]]; then
+		res=info
+	elif le "$ratio" "$target" && { [[ -z $minrec ]] || ge "$mrs" "$minrec"; }; then
+		res=PASS
+	else
+		res=MISS
+	fi
+	[[ $CMP_STATUS != MISMATCH ]] || res+=', **OUTPUT MISMATCH**'
+	add_row "$scen" "$wcmd" "$pcmd" "$(calc '%.4f' "$wmed / 1e6")" \
+		"$(calc '%.4f' "$pmed / 1e6")" "$mbs" "$mrs" "$(calc '%.3f' "$ratio")" \
+		"$tshow" "$res" "$(mib "${G_RSS[iw]}")"
+}
+
+# same_output LABEL TEMPLATE_A TEMPLATE_B: compare the two outputs with cmp;
+# sets CMP_STATUS (same or MISMATCH), which the next pair_row reports.
+same_output() {
+	local label=$1 a b
+	a=$(expand "$2")
+	b=$(expand "$3")
+	if cmp -s <(eval "$a") <(eval "$b"); then
+		CMP_STATUS=same
+		NOTES+=("$label: output identical: $(code "$2") and $(code "$3")")
+	else
+		warn "================================================================"
+		warn "$label: OUTPUT MISMATCH between"
+		warn "    $a"
+		warn "    $b"
+		warn "================================================================"
+		NOTES+=("**$label: OUTPUT MISMATCH** between $(code "$2") and $(code "$3")")
+		MISMATCHES=$((MISMATCHES + 1))
+		CMP_STATUS=MISMATCH
+	fi
+}
+
+version_of() {
+	local v
+	v=$("$@" 2>&1 | head -n 1) || true
+	printf '%s' "${v:-unavailable}"
+}
+
+write_results() {
+	local weir_v git_v
+	weir_v=$(version_of "$WEIR" --version)
+	git_v=$(git describe --always --dirty 2>/dev/null || echo unknown)
+	{
+		printf '# weir benchmark results\n\n'
+		printf -- '- date: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+		printf -- '- machine: %s CPUs, %s, %s, %s MiB RAM\n' "$(nproc)" \
+			"$(grep -m 1 'model name' /proc/cpuinfo | sed 's/.*: //')" "$(uname -srm)" \
+			"$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
+		printf -- '- load average (1, 5, 15 min): %s at start, %s at end; ' \
+			"$LOAD_START" "$(cut -d ' ' -f 1-3 /proc/loadavg)"
+		printf 'timings on a busy machine are noisy\n'
+		printf -- '- mode: %s, REPS=%s, scenarios: %s\n' \
+			"$([[ $QUICK == 1 ]] && echo 'QUICK (small inputs)' || echo full)" "$REPS" "$SCENARIOS"
+		printf -- '- weir: `%s` %s (tree %s)\n' "$WEIR" "$weir_v" "$git_v"
+		printf -- '- peers: %s; %s; %s; %s; %s; %s; %s; %s\n' \
+			"$(version_of pv --version)" "$(version_of mbuffer --version)" \
+			"$(version_of parallel --version)" "$(version_of mawk -W version)" \
+			"$(version_of cat --version)" "$(version_of tr --version)" \
+			"$(version_of grep --version)" "$(version_of bash --version)"
+		printf -- '- locale: LC_ALL=C for every command; MB = 10^6 bytes of input\n'
+		printf -- '- inputs (bench/gen.c, seed %s):\n' "${SEED:-default}"
+		local f
+		for f in "${INPUTS[@]}"; do
+			printf -- '  - `%s`: %s lines, %s bytes\n' "$f" "$(wc -l <"$f")" "$(fsize "$f")"
+		done
+		printf '\nratio = weir time ÷ peer time, median of the per-round ratios '
+		printf '(S5: -j2 ÷ -j1; S6: peak RSS ÷ bound; S7: p99 latency).\n\n'
+		printf '%s\n' "$TABLE_HEAD"
+		printf '%s\n' "${ROWS[@]}"
+		if ((${#NOTES[@]})); then
+			printf '\n## Notes\n\n'
+			printf -- '- %s\n' "${NOTES[@]}"
+		fi
+	} >"$RESULTS"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+# need MODE N: set F to the input file (made if absent) and list it in INPUTS.
+INPUTS=()
+need() {
+	F=$(datafile "$1" "$2")
+	[[ " ${INPUTS[*]} " == *" $F "* ]] || INPUTS+=("$F")
+}
+
+s1() {
+	local f b n
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	bench_group S1 "$REPS" \
+		"@W@ -q < $f > /dev/null" \
+		"cat $f > /dev/null" \
+		"pv -q < $f > /dev/null" \
+		"mbuffer -q -m 64M < $f > /dev/null"
+	same_output S1 "@W@ -q < $f" "cat $f"
+	pair_row S1 0 1 2.0 "$b" "$n"
+	pair_row S1 0 2 - "$b" "$n"
+	pair_row S1 0 3 - "$b" "$n"
+}
+
+s2() {
+	local f b n i
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	bench_group S2 "$REPS" \
+		"cat $f | @W@ -q -j1 | cat > /dev/null" \
+		"cat $f | @W@ -q -j2 | cat > /dev/null" \
+		"cat $f | @W@ -q -u -j1 | cat > /dev/null" \
+		"cat $f | @W@ -q -u -j2 | cat > /dev/null" \
+		"cat $f | cat | cat > /dev/null"
+	same_output S2 "cat $f | @W@ -q -j2 | cat" "cat $f"
+	for i in 0 1 2 3; do pair_row S2 "$i" 4 1.3 "$b" "$n"; done
+}
+
+s3() {
+	local f b n
+	need short "$N_SHORT"
+	f=$F
+	b=$(fsize "$f") n=$N_SHORT
+	bench_group S3 "$REPS" \
+		"@W@ -q < $f > /dev/null" \
+		"mawk '{print}' < $f > /dev/null"
+	same_output S3 "@W@ -q < $f" "mawk '{print}' < $f"
+	pair_row S3 0 1 1.0 "$b" "$n" 25
+}
+
+s4() {
+	local f b n m
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	bench_group S4-upper "$REPS" \
+		"@W@ -q --op upper < $f > /dev/null" \
+		"tr a-z A-Z < $f > /dev/null"
+	same_output S4-upper "@W@ -q --op upper < $f" "tr a-z A-Z < $f"
+	pair_row S4 0 1 1.0 "$b" "$n"
+
+	# GNU grep stops at the first match when its output is /dev/null (it
+	# acts as -q), so both sides of this pair write to /dev/zero instead,
+	# which discards writes just the same.
+	bench_group S4-grep "$REPS" \
+		"@W@ -q --op 'grep:$GREP_RE' < $f > /dev/zero" \
+		"grep -E '$GREP_RE' < $f > /dev/zero"
+	same_output S4-grep "@W@ -q --op 'grep:$GREP_RE' < $f" "grep -E '$GREP_RE' < $f"
+	pair_row S4 0 1 1.5 "$b" "$n"
+	m=$(grep -cE "$GREP_RE" "$f" || true)
+	NOTES+=("S4-grep: \`$GREP_RE\` matches $m of $n lines ($(calc '%.1f' "100 * $m / $n")%)")
+}
+
+s5() {
+	local f b n
+	need lines100 "$N_SPIN"
+	f=$F
+	b=$(fsize "$f") n=$N_SPIN
+	bench_group S5 "$REPS" \
+		"@W@ -q --op spin:20us -j2 < $f > /dev/null" \
+		"@W@ -q --op spin:20us -j1 < $f > /dev/null"
+	pair_row S5 0 1 0.53 "$b" "$n"
+}
+
+# s6_row SCEN TEMPLATE [SKIP_REASON]: one run under GNU time; ratio = peak
+# RSS ÷ bound. With SKIP_REASON, a failing run is reported as skipped.
+# Wall time includes the deliberate stall, so no throughput is shown.
+S6_BOUND_KIB=$(((2 * 16 + 16) * 1024))
+s6_row() {
+	local scen=$1 tpl=$2 skip=${3:-} ratio res
+	log "$scen: one run under GNU time"
+	run_rss "$tpl"
+	if ((LAST_RC != 0)); then
+		if [[ -n $skip ]]; then
+			add_row "$scen" "$(show "$tpl")" - - - - - - "≤ 1.0 (48 MiB)" \
+				"skipped: $skip (exit $LAST_RC)" -
+		else
+			add_row "$scen" "$(show "$tpl")" - - - - - - "≤ 1.0 (48 MiB)" \
+				"FAIL (exit $LAST_RC)" "$(mib "$LAST_RSS")"
+			FAILURES=$((FAILURES + 1))
+		fi
+		return
+	fi
+	if [[ -z $LAST_RSS ]]; then
+		ratio=- res='FAIL (no RSS)'
+		FAILURES=$((FAILURES + 1))
+	else
+		ratio=$(calc '%.3f' "$LAST_RSS / $S6_BOUND_KIB")
+		if le "$ratio" 1.0; then res=PASS; else res=MISS; fi
+	fi
+	add_row "$scen" "$(show "$tpl")" - "$(calc '%.4f' "$LAST_US / 1e6")" - - - \
+		"$ratio" "≤ 1.0 (48 MiB)" "$res" "$(mib "$LAST_RSS")"
+}
+
+s6() {
+	local f r lock
+	need lines100 "$N_L100"
+	f=$F
+	need random "$N_RAND"
+	r=$F
+	lock=$DATA/.s6-head.lock
+	s6_row S6-stall "@W@ -q --capacity-bytes 16M < $f | (sleep $STALL_S; cat > /dev/null)"
+	# With 100-byte records the default -c 1024 binds long before 16M does;
+	# lift it so the byte bound is the one under test.
+	s6_row S6-stall-bytes "@W@ -q -c 1000000 --capacity-bytes 16M < $f | (sleep $STALL_S; cat > /dev/null)"
+	s6_row S6-ordered "@W@ -q -c 1024 --capacity-bytes 16M -j 2 < $f | (sleep 1; cat > /dev/null)"
+	# One slow early record: the first co-process to take the lock answers its
+	# first record only after a sleep, while the other worker runs ahead.
+	# Ordered output must hold finished records within the bound meanwhile.
+	rm -rf "$lock"
+	s6_row S6-slow-head "@W@ -q -c 1024 --capacity-bytes 16M -j 2 --coproc -- sh -c 'mkdir \"\$0\" 2>/dev/null && sleep $HEAD_SLEEP_S; exec cat' $lock < $r > /dev/null" \
+		"--coproc not available"
+	rm -rf "$lock"
+	NOTES+=("S6: bound = 2 × capacity-bytes + 16 MiB = 48 MiB; RSS from GNU time %M of the weir process")
+}
+
+# s7_row SCEN TEMPLATE: one run; the p99 latency from the JSON summary
+# that TEMPLATE writes to $S7_OUT. Exit 2 (usage: no --rate yet) is a skip.
+S7_OUT=$DATA/.s7-stats.json
+s7_row() {
+	local scen=$1 tpl=$2 p99 json res=MISS
+	log "$scen: one run at 1000 records/s"
+	rm -f "$S7_OUT"
+	run_once "$(expand "$tpl")"
+	if ((LAST_RC == 2)); then
+		add_row "$scen" "$(show "$tpl")" - - - - - - "p99 < 1 ms" \
+			"skipped: --rate not available" -
+		return
+	fi
+	json=$(grep -m 1 '^{' "$S7_OUT" || true)
+	p99=$(jq -r '.latency_ms.p99 // empty' <<<"$json" 2>/dev/null || true)
+	if ((LAST_RC != 0)) || [[ -z $p99 ]]; then
+		add_row "$scen" "$(show "$tpl")" - - - - - - "p99 < 1 ms" \
+			"FAIL (exit $LAST_RC, p99 '${p99}')" -
+		FAILURES=$((FAILURES + 1))
+		return
+	fi
+	awk -v p="$p99" 'BEGIN { exit !(p < 1) }' && res=PASS
+	add_row "$scen" "$(show "$tpl")" - "$(calc '%.4f' "$LAST_US / 1e6")" - - \
+		"$(calc '%.4f' "$N_LAT / $LAST_US")" "p99 $p99 ms" "p99 < 1 ms" "$res" -
+}
+
+s7() {
+	# As the issue states it: weir paces its own intake, so records wait in
+	# weir's read buffer for their token and that wait counts as latency.
+	s7_row S7 "seq 1 $N_LAT | @W@ --rate 1000 --op cat --stats json > /dev/null 2> $S7_OUT"
+	# Low load proper: a first weir paces the stream to 1000 records/s and the
+	# second, measured one, sees a trickle it can always keep up with.
+	s7_row S7-paced "seq 1 $N_LAT | @W@ -q --rate 1000 | @W@ --op cat --stats json > /dev/null 2> $S7_OUT"
+}
+
+s8() {
+	local f b n reps=$REPS
+	((reps <= 3)) || reps=3
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	bench_group S8 "$reps" \
+		"@W@ -q -u < $f > /dev/null" \
+		"@W@ -q < $f > /dev/null" \
+		"parallel --pipe --block 1M cat < $f > /dev/null" \
+		"parallel -k --pipe --block 1M cat < $f > /dev/null"
+	same_output S8 "@W@ -q < $f" "parallel -k --pipe --block 1M cat < $f"
+	pair_row S8 0 2 0.1 "$b" "$n"
+	pair_row S8 1 3 0.1 "$b" "$n"
+}
+
+# ---------------------------------------------------------------- main
+
+for s in $SCENARIOS; do
+	case $s in
+	S[1-8]) ;;
+	*)
+		printf 'bench: unknown scenario %s (expected S1..S8)\n' "$s" >&2
+		exit 2
+		;;
+	esac
+done
+if ! command -v "$WEIR" >/dev/null 2>&1; then
+	printf 'bench: weir binary %s not found (run make, or set WEIR=)\n' "$WEIR" >&2
+	exit 2
+fi
+[[ -x $TIME_BIN ]] || { printf 'bench: %s (GNU time) is required\n' "$TIME_BIN" >&2; exit 2; }
+
+build_gen
+printf '%s\n' "$TABLE_HEAD"
+for s in S1 S2 S3 S4 S5 S6 S7 S8; do
+	want "$s" || continue
+	"${s,,}"
+done
+rm -f "$RSS_FILE"
+write_results
+log "wrote $RESULTS"
+if ((FAILURES || MISMATCHES)); then
+	warn "$FAILURES failed command(s), $MISMATCHES output mismatch(es)"
+	exit 1
+fi
