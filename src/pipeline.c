@@ -120,9 +120,11 @@ static void report(struct pipeline *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    flockfile(stderr); /* one whole line, whichever thread reports */
     fputs("weir: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    funlockfile(stderr);
     va_end(ap);
     atomic_store(&p->runtime_error, true);
 }
