@@ -24,6 +24,7 @@ struct op {
 struct ops {
     size_t n;          /* operations, cat removed */
     bool slow;
+    bool whole_span;   /* only upper/lower, and they leave the delimiter alone */
     char *scratch;     /* a NUL-terminated copy of the record for regexec */
     size_t scratch_cap;
     struct op op[];
@@ -77,7 +78,8 @@ static int compile(const char *spec, struct op *op, char *err, size_t errlen)
     return -EINVAL;
 }
 
-struct ops *ops_new(const char *const *specs, size_t n, char *err, size_t errlen)
+struct ops *ops_new(const char *const *specs, size_t n, unsigned char delim, char *err,
+                    size_t errlen)
 {
     err[0] = '\0';
     struct ops *o = calloc(1, sizeof *o + n * sizeof o->op[0]);
@@ -94,6 +96,11 @@ struct ops *ops_new(const char *const *specs, size_t n, char *err, size_t errlen
         if (op->kind != OP_CAT)
             o->n++;
     }
+    bool letter = (delim | 0x20) >= 'a' && (delim | 0x20) <= 'z';
+    o->whole_span = !letter;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->op[i].kind != OP_UPPER && o->op[i].kind != OP_LOWER)
+            o->whole_span = false;
     return o;
 }
 
@@ -105,6 +112,36 @@ bool ops_slow(const struct ops *o)
 bool ops_identity(const struct ops *o)
 {
     return o->n == 0;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+
+/* Adds `delta` (0x20) to every byte of x in [lo, hi], eight at a time:
+ * a byte's high bit after adding shows whether it is >= lo, or > hi;
+ * bytes >= 0x80 are left alone. */
+static inline uint64_t shift_range8(uint64_t x, unsigned char lo, unsigned char hi, bool up)
+{
+    uint64_t low7 = x & (0x7f * ONES);
+    uint64_t ge_lo = low7 + (uint64_t)(0x80 - lo) * ONES;
+    uint64_t gt_hi = low7 + (uint64_t)(0x7f - hi) * ONES;
+    uint64_t in = ge_lo & ~gt_hi & ~x & (0x80 * ONES);
+    return up ? x + (in >> 2) : x - (in >> 2);
+}
+
+/* ASCII upper or lower case over p[0..len), in place. */
+static void change_case(char *p, size_t len, bool to_upper)
+{
+    unsigned char lo = to_upper ? 'a' : 'A', hi = to_upper ? 'z' : 'Z';
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        x = shift_range8(x, lo, hi, !to_upper);
+        memcpy(p + i, &x, 8);
+    }
+    for (; i < len; i++)
+        if ((unsigned char)p[i] >= lo && (unsigned char)p[i] <= hi)
+            p[i] = (char)(p[i] ^ 0x20);
 }
 
 static void wait_until(int64_t deadline)
@@ -150,14 +187,8 @@ static int apply(struct ops *o, char *p, size_t len)
         case OP_CAT:
             break;
         case OP_UPPER:
-            for (size_t j = 0; j < len; j++)
-                if (p[j] >= 'a' && p[j] <= 'z')
-                    p[j] = (char)(p[j] - 32);
-            break;
         case OP_LOWER:
-            for (size_t j = 0; j < len; j++)
-                if (p[j] >= 'A' && p[j] <= 'Z')
-                    p[j] = (char)(p[j] + 32);
+            change_case(p, len, op->kind == OP_UPPER);
             break;
         case OP_GREP:
         case OP_GREPV: {
@@ -183,10 +214,12 @@ int ops_run(struct ops *o, struct batch *b)
 {
     char *base = b->chunk->data;
     b->n_done = b->n;
-    if (o->n == 0) { /* identity: the records are one contiguous span */
+    if (o->n == 0 || o->whole_span) { /* records are one contiguous span */
         b->n_out = b->n;
         size_t first = b->recs[0].off, last = b->n - 1;
         size_t end = b->recs[last].off + batch_rec_size(b, last);
+        for (size_t i = 0; i < o->n; i++)
+            change_case(base + first, end - first, o->op[i].kind == OP_UPPER);
         return batch_emit(b, base + first, end - first);
     }
     for (size_t i = 0; i < b->n; i++) {

@@ -519,7 +519,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     char err[256];
     for (unsigned i = 0; i < o->workers; i++) {
         p->workers[i].p = p;
-        p->workers[i].ops = ops_new(o->ops, o->n_ops, err, sizeof err);
+        p->workers[i].ops = ops_new(o->ops, o->n_ops, o->delim, err, sizeof err);
         if (!p->workers[i].ops) {
             if (err[0])
                 fprintf(stderr, "weir: %s (see weir --help)\n", err);
