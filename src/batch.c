@@ -124,6 +124,7 @@ struct batch *batch_split(struct batch *b, size_t k)
         h->bytes += (size_t)b->recs[i].len + 1; /* only the last record can be open */
     h->seq0 = b->seq0;
     h->t_in = b->t_in;
+    h->t_queued = b->t_queued;
     b->recs += k;
     b->n -= k;
     b->bytes -= h->bytes;

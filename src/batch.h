@@ -60,7 +60,8 @@ struct batch {
     size_t bytes;        /* payload + delimiters of recs */
     uint64_t seq0;       /* record number of recs[0], 1-based */
     uint64_t piece;      /* output order: numbered when a worker takes it */
-    int64_t t_in;        /* when the records were read (ns) */
+    int64_t t_in;        /* when the records were read (ns): timeouts count from here */
+    int64_t t_queued;    /* when they were admitted to the queue: latency counts from here */
     bool open_end;       /* the last record lacks its delimiter */
     /* results, filled by the stage */
     struct seg *segs;    /* output, in order */
@@ -77,7 +78,7 @@ struct batch *batch_new(struct chunk *c, size_t cap);
 void batch_free(struct batch *b);
 
 /* Splits the first k records (0 < k < b->n) off b into a new batch, which
- * shares b's chunk, t_in and delimiter state; b keeps the rest. NULL when
+ * shares b's chunk, times and delimiter state; b keeps the rest. NULL when
  * out of memory (b unchanged). */
 struct batch *batch_split(struct batch *b, size_t k);
 

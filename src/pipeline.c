@@ -89,7 +89,7 @@ struct pipeline {
     /* output state, owned by the worker holding the writer role */
     bool out_dead;                   /* stdout failed: discard */
     size_t pending;                  /* batches in the output buffer */
-    int64_t pending_t_in[LATENCY_PENDING];
+    int64_t pending_t_queued[LATENCY_PENDING];
     uint64_t pending_n[LATENCY_PENDING];
     /* figures */
     int64_t t_start;
@@ -99,7 +99,7 @@ struct pipeline {
     counter limiter_wait_ns, limiter_waits;
     unsigned oversize_seen;          /* reader-only */
     pthread_mutex_t lat_mu;          /* guards lat */
-    struct hist *lat;                /* read-to-written latency, ns */
+    struct hist *lat;                /* admitted-to-written latency, ns */
 };
 
 static void add(counter *c, uint64_t n)
@@ -405,7 +405,7 @@ static void record_latency(struct pipeline *p)
     int64_t now = now_ns();
     sync_lock(&p->lat_mu);
     for (size_t i = 0; i < p->pending; i++)
-        hist_add(p->lat, (uint64_t)(now - p->pending_t_in[i]), p->pending_n[i]);
+        hist_add(p->lat, (uint64_t)(now - p->pending_t_queued[i]), p->pending_n[i]);
     sync_unlock(&p->lat_mu);
     p->pending = 0;
 }
@@ -443,7 +443,7 @@ static void write_batch(struct pipeline *p, struct batch *b)
         add(&p->bytes_out, b->bytes_out);
         if (p->pending == LATENCY_PENDING)
             flush_output(p);
-        p->pending_t_in[p->pending] = b->t_in;
+        p->pending_t_queued[p->pending] = b->t_queued;
         p->pending_n[p->pending++] = b->n_done;
         if (!sink_pending(p->out))
             record_latency(p);

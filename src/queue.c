@@ -142,6 +142,7 @@ static void account(struct queue *q)
 static void append(struct queue *q, struct batch *b)
 {
     b->next = NULL;
+    b->t_queued = q->t_last; /* account() has just read the clock */
     if (q->tail)
         q->tail->next = b;
     else
