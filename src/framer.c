@@ -8,8 +8,59 @@
 #include "batch.h"
 #include "common.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+/* Bit i set: byte i of the 64 at p is the delimiter. */
+typedef uint64_t (*mask64_fn)(const char *p, unsigned char delim);
+
+/* Bit i set: p[i] is the delimiter, for i < len <= 64. */
+static inline uint64_t delim_mask_tail(const char *p, size_t len, unsigned char delim)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < len; i++)
+        m |= (uint64_t)((unsigned char)p[i] == delim) << i;
+    return m;
+}
+
+#if defined(__x86_64__) && defined(__SSE2__)
+static uint64_t mask64_sse2(const char *p, unsigned char delim)
+{
+    const __m128i d = _mm_set1_epi8((char)delim);
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) << (16 * i);
+    }
+    return m;
+}
+
+__attribute__((target("avx2"))) static uint64_t mask64_avx2(const char *p, unsigned char delim)
+{
+    const __m256i d = _mm256_set1_epi8((char)delim);
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    uint32_t mlo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, d));
+    uint32_t mhi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, d));
+    return (uint64_t)mhi << 32 | mlo;
+}
+
+static mask64_fn pick_mask64(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? mask64_avx2 : mask64_sse2;
+}
+#else
+static uint64_t mask64_scalar(const char *p, unsigned char delim)
+{
+    return delim_mask_tail(p, 64, delim);
+}
+
+static mask64_fn pick_mask64(void)
+{
+    return mask64_scalar;
+}
 #endif
 
 struct framer {
@@ -21,6 +72,7 @@ struct framer {
     uint64_t next_seq;    /* number of the next record, 1-based */
     struct batch *cur;    /* batch being filled, or NULL */
     int64_t now;          /* read time of the bytes being framed */
+    mask64_fn mask64;     /* delimiter bits of 64 bytes, for this CPU */
 };
 
 struct framer *framer_new(const struct framer_config *cfg)
@@ -30,6 +82,7 @@ struct framer *framer_new(const struct framer_config *cfg)
         return NULL;
     f->cfg = *cfg;
     f->next_seq = 1;
+    f->mask64 = pick_mask64();
     return f;
 }
 
@@ -113,26 +166,6 @@ static int add_record(struct framer *f, size_t start, size_t len, bool open_end)
     return 0;
 }
 
-/* Bit i set: p[i] is the delimiter, for i < len <= 64. */
-static inline uint64_t delim_mask(const char *p, size_t len, unsigned char delim)
-{
-#ifdef __SSE2__
-    if (len == 64) {
-        const __m128i d = _mm_set1_epi8((char)delim);
-        uint64_t m = 0;
-        for (int i = 0; i < 4; i++) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
-            m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) << (16 * i);
-        }
-        return m;
-    }
-#endif
-    uint64_t m = 0;
-    for (size_t i = 0; i < len; i++)
-        m |= (uint64_t)((unsigned char)p[i] == delim) << i;
-    return m;
-}
-
 /* add_record for the common case: a record of normal size that fits the
  * current batch. False when the full path is needed. */
 static inline bool add_fast(struct framer *f, size_t start, size_t len)
@@ -158,8 +191,10 @@ int framer_commit(struct framer *f, size_t n, int64_t now)
     c->len = end;
     f->now = now;
     /* delimiters are found 64 bytes at a time, then walked bit by bit */
+    mask64_fn mask64 = f->mask64;
     for (size_t blk = pos; blk < end; blk += 64) {
-        uint64_t m = delim_mask(data + blk, MIN(64, end - blk), delim);
+        uint64_t m = end - blk >= 64 ? mask64(data + blk, delim)
+                                     : delim_mask_tail(data + blk, end - blk, delim);
         for (; m; m &= m - 1) {
             size_t at = blk + (size_t)__builtin_ctzll(m);
             if (f->skipping) {

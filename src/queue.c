@@ -82,15 +82,15 @@ static bool is_full(const struct queue *q)
  * looping on its condition spins SPIN_NS in all), returning as soon as the
  * queue changes. Spinning is adaptive: after a spin that came to nothing,
  * waiters sleep at once until a wait again ends within SPIN_NS (a paced or
- * idle stream must not burn a core). One spinner at most, so that spinning
- * never starves the threads it waits for. Called and returns with the
- * lock held. */
+ * idle stream must not burn a core). One spinner at most, and only
+ * poppers spin (spin_until NULL: no spinning): a pusher waits for workers
+ * that need every core. Called and returns with the lock held. */
 static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until)
 {
     int64_t now = now_ns();
-    if (*spin_until == 0)
+    if (spin_until && *spin_until == 0)
         *spin_until = now + SPIN_NS;
-    if (q->spin_ok && now < *spin_until && q->spinners == 0) {
+    if (spin_until && q->spin_ok && now < *spin_until && q->spinners == 0) {
         unsigned long gen = atomic_load_explicit(&q->gen, memory_order_relaxed);
         int64_t until = MIN(*spin_until, deadline);
         q->spinners++;
@@ -176,7 +176,6 @@ static size_t fits(const struct queue *q, const struct batch *b)
 long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
 {
     long admitted = 0;
-    int64_t spin_until = 0;
     sync_lock(&q->mu);
     for (;;) {
         struct batch *b = *bp;
@@ -208,7 +207,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         bool all = deadline == NS_FOREVER;
         q->want = all ? MIN(b->n, q->capacity) : 1;
         q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
-        wait_on(q, &q->room, deadline, &spin_until);
+        wait_on(q, &q->room, deadline, NULL);
     }
     sync_unlock(&q->mu);
     return admitted;
