@@ -421,6 +421,11 @@ s6() {
 	s6_row S6-slow-head "@W@ -q -c 1024 --capacity-bytes 16M -j 2 --coproc -- sh -c 'mkdir \"\$0\" 2>/dev/null && sleep $HEAD_SLEEP_S; exec cat' $lock < $r > /dev/null" \
 		"--coproc not available"
 	rm -rf "$lock"
+	# The same with built-in operations: a first record of 40,000 'a' costs
+	# this regex about a second (glibc backtracks), the rest are quick.
+	head -c 40000 /dev/zero | tr '\0' a >"$DATA/.s6-head.txt"
+	echo >>"$DATA/.s6-head.txt"
+	s6_row S6-slow-regex "cat $DATA/.s6-head.txt $f | @W@ -q -c 1024 --capacity-bytes 16M -j 2 --op 'grep:(a|aa)*b' > /dev/null"
 	NOTES+=("S6: bound = 2 × capacity-bytes + 16 MiB = 48 MiB; RSS from GNU time %M of the weir process")
 }
 

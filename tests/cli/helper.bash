@@ -125,3 +125,14 @@ kill_bg() {
 teardown() {
     kill_bg
 }
+
+# start_weir ARGS...: runs weir in the background reading the fifo $(T fifo),
+# writing $(T out) and $(T err); opens the fifo for writing on fd $W.
+start_weir() {
+    mkfifo "$(T fifo)"
+    "$WEIR" "$@" <"$(T fifo)" >"$(T out)" 2>"$(T err)" 3>&- &
+    PID=$!
+    BG_PIDS+=("$PID")
+    exec {W}>"$(T fifo)"
+    wait_until 10 weir_ready "$PID" || fail "weir did not start"
+}

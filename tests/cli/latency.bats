@@ -5,17 +5,6 @@
 
 load helper
 
-# start_weir ARGS...: weir in the background reading the fifo (held open on
-# fd $W), writing $(T out) / $(T err).
-start_weir() {
-    mkfifo "$(T fifo)"
-    "$WEIR" "$@" <"$(T fifo)" >"$(T out)" 2>"$(T err)" 3>&- &
-    PID=$!
-    BG_PIDS+=("$PID")
-    exec {W}>"$(T fifo)"
-    wait_until 10 weir_ready "$PID" || fail "weir did not start"
-}
-
 stop_weir() {
     exec {W}>&-
     RC=0

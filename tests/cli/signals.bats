@@ -4,17 +4,6 @@
 
 load helper
 
-# start_weir ARGS...: runs weir in the background reading the fifo $(T fifo),
-# writing $(T out) and $(T err); opens the fifo for writing on fd $W.
-start_weir() {
-    mkfifo "$(T fifo)"
-    "$WEIR" "$@" <"$(T fifo)" >"$(T out)" 2>"$(T err)" 3>&- &
-    PID=$!
-    BG_PIDS+=("$PID")
-    exec {W}>"$(T fifo)"
-    wait_until 10 weir_ready "$PID" || fail "weir did not start"
-}
-
 # finish_weir: waits for weir, sets RC, closes the fifo.
 finish_weir() {
     RC=0
