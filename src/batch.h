@@ -63,6 +63,7 @@ struct batch {
     int64_t t_in;        /* when the records were read (ns): timeouts count from here */
     int64_t t_queued;    /* when they were admitted to the queue: latency counts from here */
     bool open_end;       /* the last record lacks its delimiter */
+    bool waited;         /* intake waited for tokens for these records */
     /* results, filled by the stage */
     struct seg *segs;    /* output, in order */
     size_t nsegs, segcap;
@@ -78,7 +79,7 @@ struct batch *batch_new(struct chunk *c, size_t cap);
 void batch_free(struct batch *b);
 
 /* Splits the first k records (0 < k < b->n) off b into a new batch, which
- * shares b's chunk, times and delimiter state; b keeps the rest. NULL when
+ * shares b's chunk and times (only b's last record can lack a delimiter); b keeps the rest. NULL when
  * out of memory (b unchanged). */
 struct batch *batch_split(struct batch *b, size_t k);
 

@@ -81,7 +81,7 @@ static int want_rate(const struct arg_str *a, const char *flag, int binary, doub
     if (a->count == 0)
         return 0;
     if (parse_rate(a->sval[0], binary, out) != 0) {
-        usage("%s: expected a rate above zero such as %s, got '%s'", flag,
+        usage("%s: expected a rate above zero and at most 1e12/s such as %s, got '%s'", flag,
               binary ? "10M/s or 512K/s" : "100/s, 2.5k/s or 5/15s", a->sval[0]);
         return -1;
     }

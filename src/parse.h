@@ -24,8 +24,8 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_delim(const char *s, unsigned char *out);
 
 /* Rates: "100", "100/s", "2.5k/s", "300/m", "10/h", "5/15s". With
- * `binary` the size suffixes K M G (x1024) apply ("10M/s", "512K/s"),
- * otherwise the decimal k M G (x1000). Result in units per second, > 0. */
+ * `binary` the suffixes k/K M G are x1024 ("10M/s", "512K/s"), otherwise
+ * x1000 ("2.5k/s"). Result in units per second, > 0 and at most 1e12. */
 int parse_rate(const char *s, int binary, double *out_per_sec);
 
 #endif

@@ -16,7 +16,7 @@
  * stops intake instead of letting finished work pile up.
  * Stopping: end of input closes the queue; workers drain it and leave;
  * the last one wakes the caller with SIGUSR2. A first SIGINT/SIGTERM stops
- * intake (records read but not admitted are shed as dropped); a failed
+ * intake (records already read but not admitted are shed as dropped); a failed
  * stdout aborts the queue. Locks: queue, sequencer, rejects and latency
  * each have their own mutex, and none is held while taking another. */
 #include "pipeline.h"
@@ -85,6 +85,7 @@ struct pipeline {
     atomic_bool overload;            /* fail policy tripped */
     atomic_bool runtime_error;       /* an error was reported */
     atomic_bool broken_pipe;         /* stdout closed early */
+    atomic_bool rejects_broken;      /* the rejects file failed (reported) */
     atomic_bool finished;            /* the last worker is done */
     /* output state, owned by the worker holding the writer role */
     bool out_dead;                   /* stdout failed: discard */
@@ -144,6 +145,13 @@ static bool intake_stopped(struct pipeline *p)
 
 /* ---- shedding ---------------------------------------------------------- */
 
+/* A rejects file that cannot be written is reported once. */
+static void rejects_failed(struct pipeline *p, int err)
+{
+    if (!atomic_exchange(&p->rejects_broken, true))
+        report(p, "--rejects %s: write: %s", p->o.rejects_path, strerror(-err));
+}
+
 static void shed(struct pipeline *p, struct batch *b, enum outcome why)
 {
     counter *c = why == OUTCOME_TIMED_OUT ? &p->timed_out
@@ -153,7 +161,7 @@ static void shed(struct pipeline *p, struct batch *b, enum outcome why)
     if (p->rejects) {
         int rc = rejects_batch(p->rejects, b);
         if (rc)
-            report(p, "--rejects %s: write: %s", p->o.rejects_path, strerror(-rc));
+            rejects_failed(p, rc);
     }
     batch_free(b);
 }
@@ -223,8 +231,8 @@ static size_t tokens_for(struct pipeline *p, const struct batch *b, int64_t now,
             uint64_t want = min_slice(p->o.byte_rate, p->o.byte_burst, all);
             uint64_t next = sum + batch_rec_size(b, i);
             int64_t r = limiter_ready(&p->byte_rate, now, MAX(want, next));
-            if (i == 0 && r <= now) {
-                i = 1; /* a record above the burst, and the bucket is full */
+            if (r <= now) {
+                i++; /* more than the burst, and the bucket is full: it goes into debt */
             } else if (sum < want) {
                 i = 0;
                 *ready = r;
@@ -264,15 +272,20 @@ static struct batch *admit_tokens(struct pipeline *p, struct batch **bp)
         }
         if (k > 0) {
             struct batch *h = batch_split(b, k);
-            if (h) {
-                batch_compact(h); /* on failure it just stays in the big chunk */
-                take_tokens(p, h, now);
+            if (!h) {
+                report(p, "out of memory while admitting records");
+                return NULL;
             }
+            batch_compact(h); /* on failure it just stays in the big chunk */
+            take_tokens(p, h, now);
             return h;
         }
         switch (policy_on_token(p->o.policy, b->t_in, ready, p->o.timeout_ns)) {
         case TOKEN_WAIT:
-            add(&p->limiter_waits, 1);
+            if (!b->waited) { /* count each record once, however often it waits */
+                add(&p->limiter_waits, b->n);
+                b->waited = true;
+            }
             reader_sleep_until(p, ready);
             add(&p->limiter_wait_ns, (uint64_t)(now_ns() - now));
             if (intake_stopped(p))
@@ -332,7 +345,7 @@ static int on_batch(void *ctx, struct batch *b)
     }
     if (b) /* not admitted: overload, interruption, or out of memory */
         shed(p, b, refused(p));
-    return intake_stopped(p) ? -ECANCELED : 0;
+    return 0; /* once intake stops, the rest of this read is shed the same way */
 }
 
 /* Framer callback: bytes of a record longer than --max-record. */
@@ -344,7 +357,7 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     if (p->rejects) {
         int rc = rejects_bytes(p->rejects, data, len, last && open_end);
         if (rc)
-            report(p, "--rejects %s: write: %s", p->o.rejects_path, strerror(-rc));
+            rejects_failed(p, rc);
     }
     if (!last)
         return 0;
@@ -485,8 +498,9 @@ static void *worker_main(void *arg)
             b->n_done = b->n_out = b->bytes_out = 0;
             b->n_failed = b->n;
             b->nsegs = 0;
-            if (p->rejects)
-                rejects_batch(p->rejects, b);
+            int e = p->rejects ? rejects_batch(p->rejects, b) : 0;
+            if (e)
+                rejects_failed(p, e);
         }
         deliver(p, b);
     }
@@ -684,6 +698,10 @@ int pipeline_run(struct pipeline *p, bool *aborted)
         pthread_join(p->workers[i].tid, NULL);
     if (!p->workers_started)
         atomic_store(&p->t_end, now_ns());
+    int e = rejects_close(p->rejects);
+    p->rejects = NULL;
+    if (e)
+        rejects_failed(p, e);
     return exit_status(p);
 }
 

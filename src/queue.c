@@ -6,7 +6,6 @@
 #include "queue.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,8 +42,19 @@ struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
     struct queue *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
-    if (sync_mutex_init(&q->mu) || sync_cond_init(&q->room) || sync_cond_init(&q->work)) {
-        free(q); /* the primitives need no destroy on this error path in practice */
+    if (sync_mutex_init(&q->mu) != 0) {
+        free(q);
+        return NULL;
+    }
+    if (sync_cond_init(&q->room) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        return NULL;
+    }
+    if (sync_cond_init(&q->work) != 0) {
+        pthread_cond_destroy(&q->room);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
         return NULL;
     }
     q->capacity = capacity ? capacity : 1;
@@ -107,7 +117,7 @@ static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64
         q->spin_ok = false;
     }
     if (deadline == NS_FOREVER)
-        pthread_cond_wait(cv, &q->mu);
+        sync_cond_wait(cv, &q->mu);
     else
         sync_cond_timedwait(cv, &q->mu, deadline);
     if (now_ns() - now < SPIN_NS)
@@ -189,22 +199,21 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         }
         if (k > 0) {
             struct batch *h = batch_split(b, k);
-            if (!h) {
-                admitted = admitted ? admitted : -ENOMEM;
-                break;
+            if (h) {
+                batch_compact(h); /* on failure it just stays in the big chunk */
+                account(q);
+                append(q, h);
+                admitted += (long)k;
+                continue;
             }
-            batch_compact(h); /* on failure it just stays in the big chunk */
-            account(q);
-            append(q, h);
-            admitted += (long)k;
-            continue;
+            /* no memory to split: wait for room for the whole batch */
         }
         if (q->closed || q->interrupted || deadline <= now_ns())
             break;
         /* A blocking push waits for room for the whole batch (the framer
          * makes batches that fit the queue) rather than waking for every
          * slot; one with a deadline takes any room at once. */
-        bool all = deadline == NS_FOREVER;
+        bool all = deadline == NS_FOREVER || k > 0;
         q->want = all ? MIN(b->n, q->capacity) : 1;
         q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
         wait_on(q, &q->room, deadline, NULL);
@@ -291,13 +300,10 @@ static int pop(struct queue *q, size_t max_records, bool wait, struct batch **ou
         goto out;
     }
     struct batch *b = q->head;
-    if (max_records && b->n > max_records) {
-        b = batch_split(b, max_records);
-        if (!b) {
-            rc = -ENOMEM;
-            goto out;
-        }
-    } else {
+    struct batch *part = max_records && b->n > max_records ? batch_split(b, max_records) : NULL;
+    if (part) {
+        b = part;
+    } else { /* the whole head batch (also when a split found no memory) */
         q->head = b->next;
         if (!q->head)
             q->tail = NULL;

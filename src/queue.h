@@ -35,7 +35,8 @@ void queue_free(struct queue *q); /* frees any batch still queued */
 /* Admits records from the head of *b, waiting for room until `deadline`
  * (0: do not wait; NS_FOREVER: until admitted or interrupted). Returns the
  * number of records admitted; *b is NULL when all were, otherwise it holds
- * the rest. -ENOMEM when a split failed (nothing more admitted). */
+ * the rest. When splitting off the head that fits finds no memory, it
+ * waits for room for the whole batch instead. */
 long queue_push(struct queue *q, struct batch **b, int64_t deadline);
 
 /* drop-oldest: admits all of b, evicting the oldest queued records to make
@@ -46,7 +47,7 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted);
 
 /* Takes up to max_records (0: no limit) from the head, waiting while the
  * queue is empty or the in-flight bound is reached. Returns 0 and *b,
- * -EPIPE once the queue is closed and drained (or aborted), -ENOMEM. */
+ * -EPIPE once the queue is closed and drained (or aborted). */
 int queue_pop(struct queue *q, size_t max_records, struct batch **b);
 
 /* As queue_pop, but -EAGAIN instead of waiting. */

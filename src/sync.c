@@ -46,6 +46,13 @@ void sync_unlock(pthread_mutex_t *mu)
         die("pthread_mutex_unlock", rc);
 }
 
+void sync_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+    int rc = pthread_cond_wait(cv, mu);
+    if (rc)
+        die("pthread_cond_wait", rc);
+}
+
 void sync_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline)
 {
     struct timespec ts = ns_to_timespec(deadline);

@@ -13,6 +13,7 @@ int sync_mutex_init(pthread_mutex_t *mu);  /* 0 or a positive errno */
 int sync_cond_init(pthread_cond_t *cv);    /* monotonic clock; 0 or errno */
 void sync_lock(pthread_mutex_t *mu);
 void sync_unlock(pthread_mutex_t *mu);
+void sync_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu);
 /* Waits until signalled or until `deadline` (monotonic ns) has passed. */
 void sync_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
 
