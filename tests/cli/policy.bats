@@ -207,3 +207,14 @@ in_order() {
     [ ! -s "$OUT" ]
     same_file "$(T in)" "$(T rest)"
 }
+
+@test "fail: records read in the same read as the overload are rejected, not lost" {
+    # 20000 short lines fit one read: weir reads them all before it trips
+    seq 1 20000 >"$(T in)"
+    wrun -p fail -c 16 -j 1 --op sleep:1ms --stats json --rejects "$(T rej)" <"$(T in)"
+    [ "$status" -eq 75 ]
+    check_invariant "$ERR"
+    [ "$(jget "$ERR" .records_in)" -eq 20000 ]
+    cat "$OUT" "$(T rej)" | sort -n >"$(T all)"
+    same_file "$(T in)" "$(T all)"
+}

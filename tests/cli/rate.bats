@@ -223,3 +223,16 @@ between() {
     check_invariant "$(T err)"
     jq -e '.limiter_wait_s > 0' "$(T err)" >/dev/null
 }
+
+@test "--byte-rate: a small record then one above the burst pass at once (full bucket)" {
+    printf 'a\n' >"$(T in)"
+    head -c 104900 /dev/zero | tr '\0' x >>"$(T in)"
+    echo >>"$(T in)"
+    local t0 t1
+    t0=$(now_ms)
+    wrun --byte-rate 1M/s --stats json <"$(T in)"
+    t1=$(now_ms)
+    [ "$status" -eq 0 ]
+    same_file "$(T in)" "$OUT"
+    ((t1 - t0 < 3000)) || fail "took $((t1 - t0)) ms"
+}
