@@ -6,7 +6,7 @@
  * worker gets the writer role and writes batches until none is ready,
  * then gives the role back. So output goes out without a thread hand-off,
  * one writer at a time, in order. The queue's in-flight bound guarantees
- * that the batches out at any time span fewer than `slots` piece numbers,
+ * that the batches out at any time span at most `slots` piece numbers,
  * so a ring indexed by piece number never collides.
  * Ownership: put hands the batch over; a batch returned to the role holder
  * is then the caller's. Thread-safe. */

@@ -89,7 +89,7 @@ int sink_flush(struct sink *s)
 int sink_write(struct sink *s, const void *p, size_t len)
 {
     /* big pieces go straight out (no copy); small ones are gathered */
-    bool big = len >= SINK_DIRECT;
+    bool big = len >= SINK_DIRECT || len > s->cap;
     if (!big && len <= s->cap - s->len) {
         memcpy(s->buf + s->len, p, len);
         s->len += len;
