@@ -517,6 +517,31 @@ static void test_trypop(void)
 /* A blocked NS_FOREVER push of a batch gets all its records in as pops
  * free room one record at a time. Pops never wait here (trypop), so a
  * lost wake-up shows as a failure at the 30 s deadline, not a hang. */
+
+/* Pops record by record (without blocking) until `want` records came or
+ * 30 s passed, releasing each; their renderings go to all, comma-separated.
+ * Returns the number of records popped. */
+static size_t pop_singly(struct queue *q, size_t want, char *all, size_t len)
+{
+    size_t got = 0;
+    int64_t deadline = now_ns() + 30 * NS_PER_SEC;
+    all[0] = '\0';
+    while (got < want && now_ns() < deadline) {
+        struct batch *b;
+        if (queue_trypop(q, 1, &b) != 0) {
+            sched_yield();
+            continue;
+        }
+        char one[32];
+        render(b, one, sizeof one);
+        snprintf(all + strlen(all), len - strlen(all), "%s%s", got ? "," : "", one);
+        got += b->n;
+        batch_free(b);
+        queue_release(q);
+    }
+    return got;
+}
+
 static void test_forever_push_through_pops(void)
 {
     struct queue *q = queue_new(4, 1 << 20, 100);
@@ -527,22 +552,8 @@ static void test_forever_push_through_pops(void)
     struct pusher pu = {.q = q, .b = mk(5, 3, 3), .deadline = NS_FOREVER};
     pthread_t t;
     pthread_create(&t, NULL, pusher_main, &pu);
-    char all[256] = "";
-    size_t got = 0;
-    int64_t deadline = now_ns() + 30 * NS_PER_SEC;
-    while (got < 7 && now_ns() < deadline) {
-        struct batch *b;
-        if (queue_trypop(q, 1, &b) != 0) {
-            sched_yield();
-            continue;
-        }
-        char one[32];
-        render(b, one, sizeof one);
-        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", got ? "," : "", one);
-        got += b->n;
-        batch_free(b);
-        queue_release(q);
-    }
+    char all[256];
+    size_t got = pop_singly(q, 7, all, sizeof all);
     is_str(all, "1,2,3,4,5,6,7", "a blocked batch push is admitted as pops make room, in order");
     if (got < 7)
         queue_interrupt(q); /* let the pusher go before joining it */
@@ -558,21 +569,7 @@ static void test_forever_push_through_pops(void)
     queue_push(q, &b, 0);
     struct pusher pb = {.q = q, .b = mk(3, 2, 3), .deadline = NS_FOREVER};
     pthread_create(&t, NULL, pusher_main, &pb);
-    all[0] = '\0';
-    got = 0;
-    deadline = now_ns() + 30 * NS_PER_SEC;
-    while (got < 4 && now_ns() < deadline) {
-        if (queue_trypop(q, 1, &b) != 0) {
-            sched_yield();
-            continue;
-        }
-        char one[32];
-        render(b, one, sizeof one);
-        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", got ? "," : "", one);
-        got += b->n;
-        batch_free(b);
-        queue_release(q);
-    }
+    got = pop_singly(q, 4, all, sizeof all);
     is_str(all, "1,2,3,4", "a push blocked on the byte bound is admitted as pops free bytes");
     if (got < 4)
         queue_interrupt(q);
