@@ -133,9 +133,8 @@ static int flush_batch(struct framer *f)
     return f->cfg.on_batch(f->cfg.ctx, b);
 }
 
-/* Adds complete record [start, start+len) (delimiter present unless
- * open_end) to the current batch. */
-static int add_record(struct framer *f, size_t start, size_t len, bool open_end)
+/* add_record's general path. */
+static int add_record_slow(struct framer *f, size_t start, size_t len, bool open_end)
 {
     uint64_t seq = f->next_seq++;
     size_t size = len + !open_end;
@@ -166,18 +165,20 @@ static int add_record(struct framer *f, size_t start, size_t len, bool open_end)
     return 0;
 }
 
-/* add_record for the common case: a record of normal size that fits the
- * current batch. False when the full path is needed. */
-static inline bool add_fast(struct framer *f, size_t start, size_t len)
+/* Adds complete record [start, start+len) (delimiter present unless
+ * open_end) to the current batch. Inline for the common case, a record of
+ * normal size that fits; the rest (a new batch, an oversize record, the
+ * open last record) goes the slow way. */
+static inline int add_record(struct framer *f, size_t start, size_t len, bool open_end)
 {
     struct batch *b = f->cur;
-    if (!b || b->n == f->cfg.batch_records || b->bytes + len + 1 > f->cfg.batch_bytes ||
-        len > f->cfg.max_record)
-        return false;
+    if (open_end || !b || b->n == f->cfg.batch_records ||
+        b->bytes + len + 1 > f->cfg.batch_bytes || len > f->cfg.max_record)
+        return add_record_slow(f, start, len, open_end);
     b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
     b->bytes += len + 1;
     f->next_seq++;
-    return true;
+    return 0;
 }
 
 int framer_commit(struct framer *f, size_t n, int64_t now)
@@ -201,7 +202,7 @@ int framer_commit(struct framer *f, size_t n, int64_t now)
                 rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, data + f->rec_start,
                                         at + 1 - f->rec_start, true, false);
                 f->skipping = false;
-            } else if (!add_fast(f, f->rec_start, at - f->rec_start)) {
+            } else {
                 rc = add_record(f, f->rec_start, at - f->rec_start, false);
             }
             f->rec_start = at + 1;

@@ -181,10 +181,9 @@ int parse_rate(const char *s, int binary, double *out_per_sec)
         return rc;
     if (*p && *p != '/') {
         /* k or K, M, G: lower-case m would read as minutes, so it is refused */
-        const char *units = "kKMG", *u = strchr(units, *p);
-        if (!u)
+        if (!strchr("kKMG", *p))
             return -EINVAL;
-        int shift = u == units ? 10 : size_shift(*p);
+        int shift = size_shift(*p);
         v *= binary ? (double)(UINT64_C(1) << shift) : pow(1000, shift / 10);
         p++;
     }

@@ -518,20 +518,23 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
 {
     struct pipeline *p = calloc(1, sizeof *p);
     *exit_code = EXIT_RUNTIME;
-    if (!p) {
+    if (!p || sync_mutex_init(&p->lat_mu) != 0) {
         fprintf(stderr, "weir: out of memory\n");
+        free(p);
         return NULL;
     }
     p->o = *o;
     p->wake[0] = p->wake[1] = -1;
     p->workers = calloc(o->workers, sizeof *p->workers);
     p->lat = hist_new();
-    if (!p->workers || !p->lat || sync_mutex_init(&p->lat_mu) != 0) {
+    if (!p->workers || !p->lat) {
         fprintf(stderr, "weir: out of memory\n");
-        goto fail_nomutex;
+        goto fail;
     }
+    /* cat alone costs nothing per record: one thread moves it all */
+    p->nworkers = o->workers;
     char err[256];
-    for (unsigned i = 0; i < o->workers; i++) {
+    for (unsigned i = 0; i < p->nworkers; i++) {
         p->workers[i].p = p;
         p->workers[i].ops = ops_new(o->ops, o->n_ops, o->delim, err, sizeof err);
         if (!p->workers[i].ops) {
@@ -542,10 +545,10 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
             *exit_code = err[0] ? EXIT_USAGE : EXIT_RUNTIME;
             goto fail;
         }
+        if (i == 0 && ops_identity(p->workers[0].ops))
+            p->nworkers = 1;
     }
     p->grain = ops_slow(p->workers[0].ops) ? 1 : 0;
-    /* cat alone costs nothing per record: one thread moves it all */
-    p->nworkers = ops_identity(p->workers[0].ops) ? 1 : o->workers;
     if (o->rejects_path) {
         int e;
         p->rejects = rejects_open(o->rejects_path, o->delim, &e);
@@ -589,18 +592,13 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
 fail:
     pipeline_free(p);
     return NULL;
-fail_nomutex:
-    free(p->workers);
-    hist_free(p->lat);
-    free(p);
-    return NULL;
 }
 
 void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (unsigned i = 0; i < p->o.workers; i++)
+    for (unsigned i = 0; p->workers && i < p->nworkers; i++)
         ops_free(p->workers[i].ops);
     free(p->workers);
     framer_free(p->framer);

@@ -289,23 +289,20 @@ static void test_json(void)
     is_str(jget(&j, "workers"), "8", "workers");
     is_str(jget(&j, "policy"), "\"drop-oldest\"", "policy is the policy's name, a string");
     is_str(jget(&j, "exit"), "0", "exit");
-    const char *v;
-    v = jget(&j, "elapsed_s");
-    ok(v && fabs(strtod(v, NULL) - 12.5) < 1e-9, "elapsed_s 12.5 (%s)", v ? v : "-");
-    v = jget(&j, "queue_mean");
-    ok(v && fabs(strtod(v, NULL) - 511.25) < 1e-9, "queue_mean 511.25 (%s)", v ? v : "-");
-    v = jget(&j, "latency_ms.p50");
-    ok(v && fabs(strtod(v, NULL) - 1.5) < 1e-9, "latency p50 1.5 ms (%s)", v ? v : "-");
-    v = jget(&j, "latency_ms.p90");
-    ok(v && fabs(strtod(v, NULL) - 2.25) < 1e-9, "latency p90 2.25 ms (%s)", v ? v : "-");
-    v = jget(&j, "latency_ms.p99");
-    ok(v && fabs(strtod(v, NULL) - 10) < 1e-9, "latency p99 10 ms (%s)", v ? v : "-");
-    v = jget(&j, "latency_ms.p999");
-    ok(v && fabs(strtod(v, NULL) - 99.5) < 1e-9, "latency p99.9 99.5 ms (%s)", v ? v : "-");
-    v = jget(&j, "latency_ms.max");
-    ok(v && fabs(strtod(v, NULL) - 1234.5) < 1e-9, "latency max 1234.5 ms (%s)", v ? v : "-");
-    v = jget(&j, "limiter_wait_s");
-    ok(v && fabs(strtod(v, NULL) - 3.75) < 1e-9, "limiter_wait_s 3.75 (%s)", v ? v : "-");
+    static const struct { const char *key; double want; const char *what; } nums[] = {
+        {"elapsed_s", 12.5, "elapsed_s 12.5"},
+        {"queue_mean", 511.25, "queue_mean 511.25"},
+        {"latency_ms.p50", 1.5, "latency p50 1.5 ms"},
+        {"latency_ms.p90", 2.25, "latency p90 2.25 ms"},
+        {"latency_ms.p99", 10, "latency p99 10 ms"},
+        {"latency_ms.p999", 99.5, "latency p99.9 99.5 ms"},
+        {"latency_ms.max", 1234.5, "latency max 1234.5 ms"},
+        {"limiter_wait_s", 3.75, "limiter_wait_s 3.75"},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        const char *v = jget(&j, nums[i].key);
+        ok(v && fabs(strtod(v, NULL) - nums[i].want) < 1e-9, "%s (%s)", nums[i].what, v ? v : "-");
+    }
     free(out);
 
     /* extremes and an interrupted run */
