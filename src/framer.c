@@ -234,13 +234,20 @@ out:
     return rc;
 }
 
+int framer_stop(struct framer *f)
+{
+    if (!f->skipping)
+        return 0;
+    f->skipping = false;
+    return f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, "", 0, true, true);
+}
+
 int framer_finish(struct framer *f, int64_t now)
 {
     int rc = 0;
     f->now = now;
     if (f->skipping) {
-        f->skipping = false;
-        rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, "", 0, true, true);
+        rc = framer_stop(f);
     } else if (f->chunk && f->chunk->len > f->rec_start) {
         rc = add_record(f, f->rec_start, f->chunk->len - f->rec_start, true);
         f->rec_start = f->scan_pos = f->chunk->len;

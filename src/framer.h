@@ -48,6 +48,12 @@ int framer_commit(struct framer *f, size_t n, int64_t now);
 /* End of input: a final record without delimiter becomes a record. */
 int framer_finish(struct framer *f, int64_t now);
 
+/* Reading stopped before the end of input: an oversize record whose bytes
+ * were passed on ends here, as one without its delimiter (so it is counted
+ * and its rejected bytes are terminated). Any other partial record was
+ * never passed on and is left unread. Returns what on_oversize returns. */
+int framer_stop(struct framer *f);
+
 /* Records framed so far (oversize ones included). */
 uint64_t framer_records(const struct framer *f);
 

@@ -49,7 +49,7 @@
 #define BATCH_RECORDS_MAX 4096       /* records in one batch at most */
 #define POOL_CHUNKS 16               /* free input chunks kept for reuse */
 #define OUT_BUF_SIZE (256 * 1024)    /* writer's buffer */
-#define LATENCY_PENDING 64           /* batches buffered before a forced flush */
+#define PENDING_MAX 64               /* batches buffered before a forced flush */
 #define OVERSIZE_WARNINGS 10         /* oversize records named on stderr */
 
 typedef _Atomic uint64_t counter;
@@ -84,14 +84,13 @@ struct pipeline {
     atomic_int stop_signal;          /* first SIGINT/SIGTERM received */
     atomic_bool overload;            /* fail policy tripped */
     atomic_bool runtime_error;       /* an error was reported */
-    atomic_bool broken_pipe;         /* stdout closed early */
+    atomic_int out_err;              /* stdout failed: -errno (-EPIPE: closed early) */
     atomic_bool rejects_broken;      /* the rejects file failed (reported) */
     atomic_bool finished;            /* the last worker is done */
     /* output state, owned by the worker holding the writer role */
     bool out_dead;                   /* stdout failed: discard */
-    size_t pending;                  /* batches in the output buffer */
-    int64_t pending_t_queued[LATENCY_PENDING];
-    uint64_t pending_n[LATENCY_PENDING];
+    struct batch *pending, **pending_tail; /* batches whose bytes are in the buffer */
+    size_t npending;
     /* figures */
     int64_t t_start;
     _Atomic int64_t t_end;
@@ -139,8 +138,15 @@ static void wake_reader(struct pipeline *p)
 
 static bool intake_stopped(struct pipeline *p)
 {
-    return atomic_load(&p->stop_signal) || atomic_load(&p->broken_pipe) ||
+    return atomic_load(&p->stop_signal) || atomic_load(&p->out_err) ||
            atomic_load(&p->overload);
+}
+
+/* What records that can no longer reach a failed stdout count as:
+ * dropped when it was closed early (EPIPE), failed on any other error. */
+static enum outcome lost_outcome(struct pipeline *p)
+{
+    return atomic_load(&p->out_err) == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
 }
 
 /* ---- shedding ---------------------------------------------------------- */
@@ -321,6 +327,8 @@ static enum outcome refused(struct pipeline *p)
 {
     if (atomic_load(&p->overload))
         return OUTCOME_FAILED;
+    if (atomic_load(&p->out_err))
+        return lost_outcome(p);
     if (intake_stopped(p))
         return OUTCOME_DROPPED;
     return policy_shed_outcome(p->o.policy);
@@ -403,35 +411,53 @@ static void *reader_main(void *arg)
         if (n == 0 || rc)
             break;
     }
+    if (framer_stop(p->framer) == -ENOMEM) /* ends an oversize record cut short */
+        report(p, "out of memory while framing records");
     queue_close(p->queue);
     return NULL;
 }
 
 /* ---- output: whichever worker holds the writer role -------------------- */
 
-/* Latency of batches copied into the output buffer is taken when the
- * buffer goes out. */
-static void record_latency(struct pipeline *p)
+/* The batches whose bytes were in the output buffer have gone out
+ * (written) or cannot (stdout failed): count them, take their latency or
+ * shed them, and free them. */
+static void settle_pending(struct pipeline *p, bool written)
 {
-    if (p->pending == 0)
+    if (!p->pending)
         return;
     int64_t now = now_ns();
-    sync_lock(&p->lat_mu);
-    for (size_t i = 0; i < p->pending; i++)
-        hist_add(p->lat, (uint64_t)(now - p->pending_t_queued[i]), p->pending_n[i]);
-    sync_unlock(&p->lat_mu);
-    p->pending = 0;
+    if (written)
+        sync_lock(&p->lat_mu);
+    while (p->pending) {
+        struct batch *b = p->pending;
+        p->pending = b->next;
+        if (!written) {
+            shed(p, b, lost_outcome(p));
+            continue;
+        }
+        add(&p->done, b->n_done);
+        add(&p->out_records, b->n_out);
+        add(&p->bytes_out, b->bytes_out);
+        hist_add(p->lat, (uint64_t)(now - b->t_queued), b->n_done);
+        batch_free(b);
+    }
+    if (written)
+        sync_unlock(&p->lat_mu);
+    p->pending_tail = &p->pending;
+    p->npending = 0;
 }
 
-/* stdout failed: stop all work, and discard output from now on. */
+/* stdout failed: stop all work, and shed output from now on. */
 static void output_failed(struct pipeline *p, int err)
 {
     if (err != -EPIPE)
         report(p, "write stdout: %s", strerror(-err));
     p->out_dead = true;
-    atomic_store(&p->broken_pipe, true);
+    atomic_store(&p->out_err, err);
     queue_abort(p->queue);
     wake_reader(p);
+    settle_pending(p, false);
 }
 
 static void flush_output(struct pipeline *p)
@@ -439,30 +465,32 @@ static void flush_output(struct pipeline *p)
     int rc;
     if (!p->out_dead && sink_pending(p->out) && (rc = sink_flush(p->out)) != 0)
         output_failed(p, rc);
-    record_latency(p);
+    settle_pending(p, !p->out_dead);
 }
 
+/* Writes b's output. Its records count as written once the buffer holding
+ * them goes out, so that a failing stdout leaves none counted that did
+ * not reach it. */
 static void write_batch(struct pipeline *p, struct batch *b)
 {
+    queue_release(p->queue);
+    if (p->out_dead || b->n_failed == b->n) {
+        shed(p, b, p->out_dead ? lost_outcome(p) : OUTCOME_FAILED);
+        return;
+    }
+    if (p->npending == PENDING_MAX || b->bytes_out > sink_room(p->out))
+        flush_output(p); /* so the sink never writes a pending batch unseen */
+    b->next = NULL;
+    *p->pending_tail = b;
+    p->pending_tail = &b->next;
+    p->npending++;
     for (size_t i = 0; i < b->nsegs && !p->out_dead; i++) {
         int rc = sink_write(p->out, b->segs[i].p, b->segs[i].len);
         if (rc)
             output_failed(p, rc);
     }
-    if (!p->out_dead) {
-        add(&p->done, b->n_done);
-        add(&p->failed, b->n_failed);
-        add(&p->out_records, b->n_out);
-        add(&p->bytes_out, b->bytes_out);
-        if (p->pending == LATENCY_PENDING)
-            flush_output(p);
-        p->pending_t_queued[p->pending] = b->t_queued;
-        p->pending_n[p->pending++] = b->n_done;
-        if (!sink_pending(p->out))
-            record_latency(p);
-    }
-    queue_release(p->queue);
-    batch_free(b);
+    if (!p->out_dead && !sink_pending(p->out))
+        settle_pending(p, true); /* all went straight out */
 }
 
 /* Hands a finished batch on; if that makes this worker the writer, writes
@@ -492,15 +520,12 @@ static void *worker_main(void *arg)
         int64_t t0 = now_ns();
         int rc = ops_run(w->ops, b);
         add(&w->busy_ns, (uint64_t)(now_ns() - t0));
-        if (rc) {
+        if (rc) { /* the writer sheds the batch as failed */
             report(p, "out of memory while processing records %" PRIu64 "-%" PRIu64, b->seq0,
                    b->seq0 + b->n - 1);
             b->n_done = b->n_out = b->bytes_out = 0;
             b->n_failed = b->n;
             b->nsegs = 0;
-            int e = p->rejects ? rejects_batch(p->rejects, b) : 0;
-            if (e)
-                rejects_failed(p, e);
         }
         deliver(p, b);
     }
@@ -525,6 +550,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     }
     p->o = *o;
     p->wake[0] = p->wake[1] = -1;
+    p->pending_tail = &p->pending;
     p->workers = calloc(o->workers, sizeof *p->workers);
     p->lat = hist_new();
     if (!p->workers || !p->lat) {
@@ -610,6 +636,11 @@ void pipeline_free(struct pipeline *p)
     for (int i = 0; i < 2; i++)
         if (p->wake[i] >= 0)
             close(p->wake[i]);
+    while (p->pending) {
+        struct batch *b = p->pending;
+        p->pending = b->next;
+        batch_free(b);
+    }
     chunk_pool_free(p->pool); /* after everything holding chunks */
     hist_free(p->lat);
     pthread_mutex_destroy(&p->lat_mu);
@@ -644,7 +675,7 @@ static void stop_intake(struct pipeline *p, int sig)
 static int exit_status(struct pipeline *p)
 {
     int sig = atomic_load(&p->stop_signal);
-    if (atomic_load(&p->broken_pipe) && !atomic_load(&p->runtime_error))
+    if (atomic_load(&p->out_err) == -EPIPE && !atomic_load(&p->runtime_error))
         return EXIT_EPIPE;
     if (sig)
         return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
@@ -655,16 +686,30 @@ static int exit_status(struct pipeline *p)
     return EXIT_DONE;
 }
 
+/* The signals weir waits for: the stop signals, SIGUSR1 (snapshot) and
+ * SIGUSR2 (the last worker is done). */
+static void handled_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGUSR2);
+}
+
+void pipeline_block_signals(void)
+{
+    sigset_t set;
+    handled_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE, handled quietly */
+}
+
 int pipeline_run(struct pipeline *p, bool *aborted)
 {
     *aborted = false;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    handled_signals(&set);
     p->main_tid = pthread_self();
     p->t_start = now_ns();
     int rc = start_threads(p);
@@ -696,6 +741,8 @@ int pipeline_run(struct pipeline *p, bool *aborted)
         pthread_join(p->workers[i].tid, NULL);
     if (!p->workers_started)
         atomic_store(&p->t_end, now_ns());
+    /* records left queued when stdout failed (or no worker started) */
+    shed_list(p, queue_take_all(p->queue), refused(p));
     int e = rejects_close(p->rejects);
     p->rejects = NULL;
     if (e)

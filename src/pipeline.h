@@ -2,9 +2,10 @@
  * workers -> sequencer -> writer -> stdout, with the rejects file and the
  * stats on the side.
  *
- * The calling thread owns the signals: pipeline_run blocks SIGINT,
- * SIGTERM, SIGUSR1 and SIGUSR2 before starting the threads (which inherit
- * the mask) and waits for them with sigwait. It reports errors on stderr
+ * The calling thread owns the signals: pipeline_block_signals blocks
+ * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 (first thing in main, so that the
+ * threads inherit the mask and no early signal kills weir), and
+ * pipeline_run waits for them with sigwait. It reports errors on stderr
  * itself, one line each, starting with "weir: ". */
 #ifndef WEIR_PIPELINE_H
 #define WEIR_PIPELINE_H
@@ -15,6 +16,10 @@
 #include "stats.h"
 
 struct pipeline;
+
+/* Blocks the signals pipeline_run waits for and ignores SIGPIPE. Call it
+ * before anything else, in the main thread. */
+void pipeline_block_signals(void);
 
 /* Checks and prepares everything that can fail before input is read
  * (operations, the rejects file). On error prints one line and returns

@@ -371,6 +371,17 @@ void queue_abort(struct queue *q)
     sync_unlock(&q->mu);
 }
 
+struct batch *queue_take_all(struct queue *q)
+{
+    sync_lock(&q->mu);
+    account(q);
+    struct batch *list = q->head;
+    q->head = q->tail = NULL;
+    q->count = q->bytes = 0;
+    sync_unlock(&q->mu);
+    return list;
+}
+
 void queue_stats(struct queue *q, struct queue_stats *out)
 {
     sync_lock(&q->mu);

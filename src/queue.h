@@ -66,6 +66,10 @@ void queue_interrupt(struct queue *q);
  * queue_free). */
 void queue_abort(struct queue *q);
 
+/* Empties the queue: its batches, linked by ->next, now the caller's (NULL
+ * when none). For the end of a run that stopped with records queued. */
+struct batch *queue_take_all(struct queue *q);
+
 void queue_stats(struct queue *q, struct queue_stats *out);
 
 #endif

@@ -13,8 +13,9 @@ struct seq {
     bool writing;            /* a worker holds the writer role */
     size_t slots;
     struct batch **ring;     /* ordered: finished batches at piece % slots */
-    uint64_t next;           /* ordered: the piece to write next */
+    uint64_t next;           /* batches handed out so far; ordered: the next piece */
     struct batch *head, *tail; /* unordered: finished batches, in completion order */
+    struct batch *last;      /* unordered: the open-ended last record, held back */
 };
 
 struct seq *seq_new(size_t slots, bool ordered)
@@ -39,6 +40,7 @@ void seq_free(struct seq *s)
         return;
     for (size_t i = 0; i < s->slots; i++)
         batch_free(s->ring[i]);
+    batch_free(s->last);
     while (s->head) {
         struct batch *b = s->head;
         s->head = b->next;
@@ -66,6 +68,11 @@ static struct batch *ready(struct seq *s)
             s->head = b->next;
             if (!s->head)
                 s->tail = NULL;
+            s->next++;
+        } else if (s->last && s->last->piece == s->next) { /* all before it are out */
+            b = s->last;
+            s->last = NULL;
+            s->next++;
         }
     }
     return b;
@@ -77,6 +84,11 @@ struct batch *seq_put(struct seq *s, struct batch *b)
     sync_lock(&s->mu);
     if (s->ordered) {
         s->ring[b->piece % s->slots] = b;
+    } else if (b->open_end) {
+        /* A record without its delimiter must come last, or the next
+         * record would run into it. It is the last piece taken from the
+         * queue, so it goes once every piece before it has gone. */
+        s->last = b;
     } else {
         b->next = NULL;
         if (s->tail)

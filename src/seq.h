@@ -7,7 +7,9 @@
  * then gives the role back. So output goes out without a thread hand-off,
  * one writer at a time, in order. The queue's in-flight bound guarantees
  * that the batches out at any time span at most `slots` piece numbers,
- * so a ring indexed by piece number never collides.
+ * so a ring indexed by piece number never collides. Unordered output holds
+ * back the batch whose last record lacks its delimiter until every other
+ * batch is out: such a record may only be written last.
  * Ownership: put hands the batch over; a batch returned to the role holder
  * is then the caller's. Thread-safe. */
 #ifndef WEIR_SEQ_H

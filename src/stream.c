@@ -109,3 +109,8 @@ bool sink_pending(const struct sink *s)
 {
     return s->len > 0;
 }
+
+size_t sink_room(const struct sink *s)
+{
+    return s->cap - s->len;
+}

@@ -24,5 +24,6 @@ void sink_free(struct sink *s);     /* does not flush nor close fd */
 int sink_write(struct sink *s, const void *p, size_t len);
 int sink_flush(struct sink *s);     /* 0 or -errno */
 bool sink_pending(const struct sink *s); /* bytes wait in the buffer */
+size_t sink_room(const struct sink *s);  /* bytes the buffer takes before it must go out */
 
 #endif
