@@ -8,10 +8,10 @@
 #include "sync.h"
 
 struct chunk_pool {
-    pthread_mutex_t mu;   /* guards free, count */
-    struct chunk *free;   /* stack of free chunks */
+    pthread_mutex_t mu; /* guards free, count */
+    struct chunk *free; /* stack of free chunks */
     size_t count, keep;
-    size_t size;          /* cap of pooled chunks */
+    size_t size; /* cap of pooled chunks */
 };
 
 struct chunk_pool *chunk_pool_new(size_t size, size_t keep)

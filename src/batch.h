@@ -57,20 +57,20 @@ struct batch {
     struct chunk *chunk; /* the records' bytes (one reference held) */
     struct rec *recs;    /* the records, n of them */
     size_t n;
-    size_t bytes;        /* payload + delimiters of recs */
-    uint64_t seq0;       /* record number of recs[0], 1-based */
-    uint64_t piece;      /* output order: numbered when a worker takes it */
-    int64_t t_in;        /* when the records were read (ns): timeouts count from here */
-    int64_t t_queued;    /* when they were admitted to the queue: latency counts from here */
-    bool open_end;       /* the last record lacks its delimiter */
-    bool waited;         /* intake waited for tokens for these records */
+    size_t bytes;     /* payload + delimiters of recs */
+    uint64_t seq0;    /* record number of recs[0], 1-based */
+    uint64_t piece;   /* output order: numbered when a worker takes it */
+    int64_t t_in;     /* when the records were read (ns): timeouts count from here */
+    int64_t t_queued; /* when they were admitted to the queue: latency counts from here */
+    bool open_end;    /* the last record lacks its delimiter */
+    bool waited;      /* intake waited for tokens for these records */
     /* results, filled by the stage */
-    struct seg *segs;    /* output, in order */
+    struct seg *segs; /* output, in order */
     size_t nsegs, segcap;
-    uint64_t n_done;     /* records processed */
-    uint64_t n_failed;   /* records that failed in the stage */
-    uint64_t n_out;      /* records written out */
-    uint64_t bytes_out;  /* sum of segs lengths */
+    uint64_t n_done;    /* records processed */
+    uint64_t n_failed;  /* records that failed in the stage */
+    uint64_t n_out;     /* records written out */
+    uint64_t bytes_out; /* sum of segs lengths */
 };
 
 /* A batch with room for `cap` records of chunk c (takes a new reference to
@@ -79,8 +79,8 @@ struct batch *batch_new(struct chunk *c, size_t cap);
 void batch_free(struct batch *b);
 
 /* Splits the first k records (0 < k < b->n) off b into a new batch, which
- * shares b's chunk and times (only b's last record can lack a delimiter); b keeps the rest. NULL when
- * out of memory (b unchanged). */
+ * shares b's chunk and times (only b's last record can lack a delimiter); b keeps the rest. NULL
+ * when out of memory (b unchanged). */
 struct batch *batch_split(struct batch *b, size_t k);
 
 /* Gives b a right-sized chunk of its own when it fills less than half of

@@ -55,8 +55,8 @@ static int want_size(const struct arg_str *a, const char *flag, uint64_t max, si
         return 0;
     uint64_t v;
     if (parse_size(a->sval[0], &v) != 0 || v > max) {
-        usage("%s: expected a size from 1 to %" PRIu64 " bytes such as 64K or 16M, got '%s'",
-              flag, max, a->sval[0]);
+        usage("%s: expected a size from 1 to %" PRIu64 " bytes such as 64K or 16M, got '%s'", flag,
+              max, a->sval[0]);
         return -1;
     }
     *out = (size_t)v;
@@ -110,7 +110,8 @@ static enum cli_action argtable_error(struct arg_end *end)
 enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct arg_lit *null = arg_lit0("0", "null", "records end with NUL instead of newline");
-    struct arg_str *delim = arg_str0("d", "delimiter", "C", "record delimiter: a byte or \\n \\t \\r \\0 \\\\ \\xHH");
+    struct arg_str *delim =
+        arg_str0("d", "delimiter", "C", "record delimiter: a byte or \\n \\t \\r \\0 \\\\ \\xHH");
     struct arg_str *maxrec = arg_str0(NULL, "max-record", "SIZE", "longest record processed (16M)");
     struct arg_str *cap = arg_str0("c", "capacity", "N", "queue bound in records (1024)");
     struct arg_str *capb = arg_str0(NULL, "capacity-bytes", "SIZE", "queue bound in bytes (64M)");
@@ -118,19 +119,23 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     struct arg_lit *unord = arg_lit0("u", "unordered", "write results in completion order");
     struct arg_str *pol = arg_str0("p", "policy", "P", "block|drop|drop-oldest|timeout|fail");
     struct arg_str *tmo = arg_str0("t", "timeout", "DUR", "wait bound for timeout and fail");
-    struct arg_str *rej = arg_str0(NULL, "rejects", "FILE", "append shed and failed records to FILE");
-    struct arg_str *ops = arg_strn("e", "op", "OP", 0, OPTIONS_MAX_OPS, "built-in operation, repeatable (cat)");
+    struct arg_str *rej =
+        arg_str0(NULL, "rejects", "FILE", "append shed and failed records to FILE");
+    struct arg_str *ops =
+        arg_strn("e", "op", "OP", 0, OPTIONS_MAX_OPS, "built-in operation, repeatable (cat)");
     struct arg_str *rate = arg_str0("r", "rate", "RATE", "records admitted per second");
-    struct arg_str *burst = arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
+    struct arg_str *burst =
+        arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
     struct arg_str *brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
-    struct arg_str *bburst = arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
+    struct arg_str *bburst =
+        arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
     struct arg_str *stats = arg_str0(NULL, "stats", "FORMAT", "summary at exit: text|json|none");
     struct arg_lit *quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
     struct arg_lit *version = arg_lit0("V", "version", "print the version and exit");
     struct arg_end *end = arg_end(8);
-    void *table[] = {null, delim, maxrec, cap, capb, jobs, unord, pol, tmo, rej, ops,
-                     rate, burst, brate, bburst, stats, quiet, help, version, end};
+    void *table[] = {null, delim, maxrec, cap,   capb,   jobs,  unord, pol,  tmo,     rej,
+                     ops,  rate,  burst,  brate, bburst, stats, quiet, help, version, end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);
@@ -173,7 +178,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         o->delim = '\0';
     if (delim->count && parse_delim(delim->sval[0], &o->delim) != 0) {
         r = usage("-d/--delimiter: expected one byte or an escape (\\n \\t \\r \\0 \\\\ \\xHH), "
-                  "got '%s'", delim->sval[0]);
+                  "got '%s'",
+                  delim->sval[0]);
         goto out;
     }
     uint64_t v;
@@ -218,7 +224,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     o->rejects_path = rej->count ? rej->sval[0] : NULL;
     for (int i = 0; i < ops->count; i++)
         o->ops[o->n_ops++] = ops->sval[i];
-    if (want_rate(rate, "-r/--rate", 0, &o->rate) || want_rate(brate, "--byte-rate", 1, &o->byte_rate))
+    if (want_rate(rate, "-r/--rate", 0, &o->rate) ||
+        want_rate(brate, "--byte-rate", 1, &o->byte_rate))
         goto out;
     if (burst->count) {
         if (!rate->count) {

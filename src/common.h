@@ -10,15 +10,15 @@
 
 /* Every exit status weir uses; main.c is the only place that exits. */
 enum weir_exit {
-    EXIT_DONE = 0,        /* all input handled (shedding under drop/timeout is not an error) */
-    EXIT_RUNTIME = 1,     /* I/O error, corrupt input, --on-error fail */
-    EXIT_USAGE = 2,       /* bad flag or value */
-    EXIT_OVERLOAD = 75,   /* the fail policy tripped (EX_TEMPFAIL) */
-    EXIT_NOEXEC = 126,    /* COMMAND found but not executable */
-    EXIT_NOTFOUND = 127,  /* COMMAND not found */
-    EXIT_SIGINT = 130,    /* interrupted by SIGINT */
-    EXIT_EPIPE = 141,     /* stdout closed early */
-    EXIT_SIGTERM = 143,   /* interrupted by SIGTERM */
+    EXIT_DONE = 0,       /* all input handled (shedding under drop/timeout is not an error) */
+    EXIT_RUNTIME = 1,    /* I/O error, corrupt input, --on-error fail */
+    EXIT_USAGE = 2,      /* bad flag or value */
+    EXIT_OVERLOAD = 75,  /* the fail policy tripped (EX_TEMPFAIL) */
+    EXIT_NOEXEC = 126,   /* COMMAND found but not executable */
+    EXIT_NOTFOUND = 127, /* COMMAND not found */
+    EXIT_SIGINT = 130,   /* interrupted by SIGINT */
+    EXIT_EPIPE = 141,    /* stdout closed early */
+    EXIT_SIGTERM = 143,  /* interrupted by SIGTERM */
 };
 
 #define NS_PER_SEC INT64_C(1000000000)

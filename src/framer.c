@@ -65,14 +65,14 @@ static mask64_fn pick_mask64(void)
 
 struct framer {
     struct framer_config cfg;
-    struct chunk *chunk;  /* being filled; NULL before the first read */
-    size_t rec_start;     /* offset of the record not yet complete */
-    size_t scan_pos;      /* where the delimiter search resumes */
-    bool skipping;        /* the open record is oversize: its bytes are passed on */
-    uint64_t next_seq;    /* number of the next record, 1-based */
-    struct batch *cur;    /* batch being filled, or NULL */
-    int64_t now;          /* read time of the bytes being framed */
-    mask64_fn mask64;     /* delimiter bits of 64 bytes, for this CPU */
+    struct chunk *chunk; /* being filled; NULL before the first read */
+    size_t rec_start;    /* offset of the record not yet complete */
+    size_t scan_pos;     /* where the delimiter search resumes */
+    bool skipping;       /* the open record is oversize: its bytes are passed on */
+    uint64_t next_seq;   /* number of the next record, 1-based */
+    struct batch *cur;   /* batch being filled, or NULL */
+    int64_t now;         /* read time of the bytes being framed */
+    mask64_fn mask64;    /* delimiter bits of 64 bytes, for this CPU */
 };
 
 struct framer *framer_new(const struct framer_config *cfg)
@@ -141,8 +141,7 @@ static int add_record_slow(struct framer *f, size_t start, size_t len, bool open
     if (len > f->cfg.max_record) {
         int rc = flush_batch(f);
         if (rc == 0)
-            rc = f->cfg.on_oversize(f->cfg.ctx, seq, f->chunk->data + start, size, true,
-                                    open_end);
+            rc = f->cfg.on_oversize(f->cfg.ctx, seq, f->chunk->data + start, size, true, open_end);
         return rc;
     }
     struct batch *b = f->cur;
@@ -172,8 +171,8 @@ static int add_record_slow(struct framer *f, size_t start, size_t len, bool open
 static inline int add_record(struct framer *f, size_t start, size_t len, bool open_end)
 {
     struct batch *b = f->cur;
-    if (open_end || !b || b->n == f->cfg.batch_records ||
-        b->bytes + len + 1 > f->cfg.batch_bytes || len > f->cfg.max_record)
+    if (open_end || !b || b->n == f->cfg.batch_records || b->bytes + len + 1 > f->cfg.batch_bytes ||
+        len > f->cfg.max_record)
         return add_record_slow(f, start, len, open_end);
     b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
     b->bytes += len + 1;

@@ -19,11 +19,11 @@ struct chunk_pool;
 
 struct framer_config {
     unsigned char delim;
-    size_t max_record;      /* longest payload kept */
-    size_t chunk_size;      /* usual read buffer size */
+    size_t max_record;       /* longest payload kept */
+    size_t chunk_size;       /* usual read buffer size */
     struct chunk_pool *pool; /* where chunk_size chunks come from, or NULL */
-    size_t batch_records;   /* most records in one batch */
-    size_t batch_bytes;     /* most bytes in one batch (a bigger record goes alone) */
+    size_t batch_records;    /* most records in one batch */
+    size_t batch_bytes;      /* most bytes in one batch (a bigger record goes alone) */
     /* Takes ownership of b. A nonzero return stops framing and is passed
      * back from framer_commit/framer_finish. */
     int (*on_batch)(void *ctx, struct batch *b);

@@ -8,8 +8,8 @@
 #define NBUCKETS ((64 - SUB_BITS + 1) * SUB) /* covers all of uint64 */
 
 struct hist {
-    uint64_t count;           /* values recorded */
-    uint64_t min, max;        /* extremes recorded */
+    uint64_t count;    /* values recorded */
+    uint64_t min, max; /* extremes recorded */
     uint64_t bucket[NBUCKETS];
 };
 

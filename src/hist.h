@@ -10,12 +10,12 @@
 
 struct hist;
 
-struct hist *hist_new(void);              /* NULL when out of memory */
-void hist_free(struct hist *h);           /* NULL is fine */
+struct hist *hist_new(void);                               /* NULL when out of memory */
+void hist_free(struct hist *h);                            /* NULL is fine */
 void hist_add(struct hist *h, uint64_t v, uint64_t count); /* count copies of v */
 void hist_merge(struct hist *dst, const struct hist *src);
 uint64_t hist_count(const struct hist *h);
-uint64_t hist_max(const struct hist *h);  /* 0 when empty */
+uint64_t hist_max(const struct hist *h); /* 0 when empty */
 /* The value at quantile q (0..1): the middle of the bucket holding it,
  * clamped to the recorded min and max; 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);

@@ -16,16 +16,16 @@ enum op_kind { OP_CAT, OP_UPPER, OP_LOWER, OP_GREP, OP_GREPV, OP_SLEEP, OP_SPIN 
 
 struct op {
     enum op_kind kind;
-    bool has_re;       /* re is compiled */
-    regex_t re;        /* grep, grepv */
-    int64_t ns;        /* sleep, spin */
+    bool has_re; /* re is compiled */
+    regex_t re;  /* grep, grepv */
+    int64_t ns;  /* sleep, spin */
 };
 
 struct ops {
-    size_t n;          /* operations, cat removed */
+    size_t n; /* operations, cat removed */
     bool slow;
-    bool whole_span;   /* only upper/lower, and they leave the delimiter alone */
-    char *scratch;     /* a NUL-terminated copy of the record for regexec */
+    bool whole_span; /* only upper/lower, and they leave the delimiter alone */
+    char *scratch;   /* a NUL-terminated copy of the record for regexec */
     size_t scratch_cap;
     struct op op[];
 };
@@ -43,8 +43,11 @@ void ops_free(struct ops *o)
 
 static int compile(const char *spec, struct op *op, char *err, size_t errlen)
 {
-    static const struct { const char *name; enum op_kind kind; } table[] = {
-        {"cat", OP_CAT},     {"upper", OP_UPPER}, {"lower", OP_LOWER}, {"grep:", OP_GREP},
+    static const struct {
+        const char *name;
+        enum op_kind kind;
+    } table[] = {
+        {"cat", OP_CAT},      {"upper", OP_UPPER},  {"lower", OP_LOWER}, {"grep:", OP_GREP},
         {"grepv:", OP_GREPV}, {"sleep:", OP_SLEEP}, {"spin:", OP_SPIN},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -65,8 +68,8 @@ static int compile(const char *spec, struct op *op, char *err, size_t errlen)
             }
             op->has_re = true;
         } else if (has_arg && parse_duration(arg, &op->ns) != 0) {
-            snprintf(err, errlen, "--op '%s': expected a duration such as 10ms after '%s'",
-                     spec, name);
+            snprintf(err, errlen, "--op '%s': expected a duration such as 10ms after '%s'", spec,
+                     name);
             return -EINVAL;
         }
         return 0;

@@ -12,8 +12,8 @@
 struct batch;
 struct ops;
 
-/* Compiles specs[0..n) for records ending in delim. On error returns NULL and writes a message naming
- * the bad operation to err (NULL with err[0] == 0: out of memory). */
+/* Compiles specs[0..n) for records ending in delim. On error returns NULL and writes a message
+ * naming the bad operation to err (NULL with err[0] == 0: out of memory). */
 struct ops *ops_new(const char *const *specs, size_t n, unsigned char delim, char *err,
                     size_t errlen);
 void ops_free(struct ops *o);

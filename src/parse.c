@@ -55,11 +55,20 @@ static int parse_uint(const char *s, uint64_t *out, const char **end)
 static int size_shift(char c)
 {
     switch (c) {
-    case 'K': case 'k': return 10;
-    case 'M': case 'm': return 20;
-    case 'G': case 'g': return 30;
-    case 'T': case 't': return 40;
-    default: return -1;
+    case 'K':
+    case 'k':
+        return 10;
+    case 'M':
+    case 'm':
+        return 20;
+    case 'G':
+    case 'g':
+        return 30;
+    case 'T':
+    case 't':
+        return 40;
+    default:
+        return -1;
     }
 }
 
@@ -98,9 +107,12 @@ int parse_duration(const char *s, int64_t *out_ns)
     int rc = parse_decimal(s, &v, &p);
     if (rc)
         return rc;
-    static const struct { const char *unit; double ns; } units[] = {
-        {"", 1e9},  {"ns", 1},   {"us", 1e3},  {"ms", 1e6},      {"s", 1e9},
-        {"m", 6e10}, {"h", 3.6e12}, {"d", 8.64e13},
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {
+        {"", 1e9},  {"ns", 1},   {"us", 1e3},   {"ms", 1e6},
+        {"s", 1e9}, {"m", 6e10}, {"h", 3.6e12}, {"d", 8.64e13},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(p, units[i].unit) == 0) {
@@ -131,9 +143,12 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -150,11 +165,21 @@ int parse_delim(const char *s, unsigned char *out)
     unsigned char c;
     const char *rest = s + 2;
     switch (s[1]) {
-    case 'n': c = '\n'; break;
-    case 't': c = '\t'; break;
-    case 'r': c = '\r'; break;
-    case '0': c = '\0'; break;
-    case '\\': c = '\\'; break;
+    case 'n':
+        c = '\n';
+        break;
+    case 't':
+        c = '\t';
+        break;
+    case 'r':
+        c = '\r';
+        break;
+    case '0':
+        c = '\0';
+        break;
+    case '\\':
+        c = '\\';
+        break;
     case 'x': {
         int hi = hexval(s[2]), lo = hi < 0 ? -1 : hexval(s[3]);
         if (hi < 0 || lo < 0)
@@ -197,12 +222,18 @@ int parse_rate(const char *s, int binary, double *out_per_sec)
                 return rc;
         }
         int64_t unit_ns;
-        if (strcmp(p, "s") == 0) unit_ns = NS_PER_SEC;
-        else if (strcmp(p, "ms") == 0) unit_ns = NS_PER_MS;
-        else if (strcmp(p, "m") == 0) unit_ns = 60 * NS_PER_SEC;
-        else if (strcmp(p, "h") == 0) unit_ns = 3600 * NS_PER_SEC;
-        else if (strcmp(p, "d") == 0) unit_ns = 86400 * NS_PER_SEC;
-        else return -EINVAL;
+        if (strcmp(p, "s") == 0)
+            unit_ns = NS_PER_SEC;
+        else if (strcmp(p, "ms") == 0)
+            unit_ns = NS_PER_MS;
+        else if (strcmp(p, "m") == 0)
+            unit_ns = 60 * NS_PER_SEC;
+        else if (strcmp(p, "h") == 0)
+            unit_ns = 3600 * NS_PER_SEC;
+        else if (strcmp(p, "d") == 0)
+            unit_ns = 86400 * NS_PER_SEC;
+        else
+            return -EINVAL;
         per_ns = n * (double)unit_ns;
     } else if (*p) {
         return -EINVAL;

@@ -45,20 +45,20 @@
 #include "stream.h"
 #include "sync.h"
 
-#define CHUNK_SIZE (256 * 1024)      /* usual read size */
-#define BATCH_RECORDS_MAX 4096       /* records in one batch at most */
-#define POOL_CHUNKS 16               /* free input chunks kept for reuse */
-#define OUT_BUF_SIZE (256 * 1024)    /* writer's buffer */
-#define PENDING_MAX 64               /* batches buffered before a forced flush */
-#define OVERSIZE_WARNINGS 10         /* oversize records named on stderr */
+#define CHUNK_SIZE (256 * 1024)   /* usual read size */
+#define BATCH_RECORDS_MAX 4096    /* records in one batch at most */
+#define POOL_CHUNKS 16            /* free input chunks kept for reuse */
+#define OUT_BUF_SIZE (256 * 1024) /* writer's buffer */
+#define PENDING_MAX 64            /* batches buffered before a forced flush */
+#define OVERSIZE_WARNINGS 10      /* oversize records named on stderr */
 
 typedef _Atomic uint64_t counter;
 
 struct worker {
     struct pipeline *p;
     pthread_t tid;
-    struct ops *ops;                 /* this worker's compiled stage */
-    counter busy_ns;                 /* time spent in the stage */
+    struct ops *ops; /* this worker's compiled stage */
+    counter busy_ns; /* time spent in the stage */
 };
 
 struct pipeline {
@@ -68,27 +68,27 @@ struct pipeline {
     struct seq *seq;
     struct rejects *rejects;
     struct framer *framer;
-    struct chunk_pool *pool;         /* input chunks, recycled */
+    struct chunk_pool *pool; /* input chunks, recycled */
     struct source *in;
     struct sink *out;
     struct worker *workers;
-    size_t grain;                    /* records per pop, 0 = whole batches */
-    unsigned nworkers;               /* threads started for the stage */
+    size_t grain;      /* records per pop, 0 = whole batches */
+    unsigned nworkers; /* threads started for the stage */
     pthread_t reader_tid, main_tid;
     bool reader_started;
     unsigned workers_started;
-    atomic_uint running;             /* workers not yet finished */
-    int wake[2];                     /* self-pipe: wakes the reader's poll */
-    struct limiter rate, byte_rate;  /* used when o.rate / o.byte_rate */
+    atomic_uint running;            /* workers not yet finished */
+    int wake[2];                    /* self-pipe: wakes the reader's poll */
+    struct limiter rate, byte_rate; /* used when o.rate / o.byte_rate */
     /* state shared between threads */
-    atomic_int stop_signal;          /* first SIGINT/SIGTERM received */
-    atomic_bool overload;            /* fail policy tripped */
-    atomic_bool runtime_error;       /* an error was reported */
-    atomic_int out_err;              /* stdout failed: -errno (-EPIPE: closed early) */
-    atomic_bool rejects_broken;      /* the rejects file failed (reported) */
-    atomic_bool finished;            /* the last worker is done */
+    atomic_int stop_signal;     /* first SIGINT/SIGTERM received */
+    atomic_bool overload;       /* fail policy tripped */
+    atomic_bool runtime_error;  /* an error was reported */
+    atomic_int out_err;         /* stdout failed: -errno (-EPIPE: closed early) */
+    atomic_bool rejects_broken; /* the rejects file failed (reported) */
+    atomic_bool finished;       /* the last worker is done */
     /* output state, owned by the worker holding the writer role */
-    bool out_dead;                   /* stdout failed: discard */
+    bool out_dead;                         /* stdout failed: discard */
     struct batch *pending, **pending_tail; /* batches whose bytes are in the buffer */
     size_t npending;
     /* figures */
@@ -97,9 +97,9 @@ struct pipeline {
     counter records_in, bytes_in, done, out_records, bytes_out;
     counter dropped, timed_out, failed;
     counter limiter_wait_ns, limiter_waits;
-    unsigned oversize_seen;          /* reader-only */
-    pthread_mutex_t lat_mu;          /* guards lat */
-    struct hist *lat;                /* admitted-to-written latency, ns */
+    unsigned oversize_seen; /* reader-only */
+    pthread_mutex_t lat_mu; /* guards lat */
+    struct hist *lat;       /* admitted-to-written latency, ns */
 };
 
 static void add(counter *c, uint64_t n)
@@ -112,8 +112,7 @@ static uint64_t get(counter *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-static void report(struct pipeline *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void report(struct pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints one error line and marks the run failed (exit 1). */
 static void report(struct pipeline *p, const char *fmt, ...)
@@ -138,8 +137,7 @@ static void wake_reader(struct pipeline *p)
 
 static bool intake_stopped(struct pipeline *p)
 {
-    return atomic_load(&p->stop_signal) || atomic_load(&p->out_err) ||
-           atomic_load(&p->overload);
+    return atomic_load(&p->stop_signal) || atomic_load(&p->out_err) || atomic_load(&p->overload);
 }
 
 /* What records that can no longer reach a failed stdout count as:
@@ -372,8 +370,9 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     add(&p->records_in, 1);
     add(&p->failed, 1);
     if (p->oversize_seen < OVERSIZE_WARNINGS)
-        fprintf(stderr, "weir: record %" PRIu64 " is longer than --max-record %zu bytes: failed%s\n",
-                recno, p->o.max_record,
+        fprintf(stderr,
+                "weir: record %" PRIu64 " is longer than --max-record %zu bytes: failed%s\n", recno,
+                p->o.max_record,
                 p->oversize_seen + 1 == OVERSIZE_WARNINGS ? " (further ones not reported)" : "");
     p->oversize_seen++;
     return 0;

@@ -54,8 +54,7 @@ enum outcome policy_shed_outcome(enum policy p)
     }
 }
 
-enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready,
-                                  int64_t timeout_ns)
+enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready, int64_t timeout_ns)
 {
     int64_t deadline = policy_deadline(p, arrived, timeout_ns);
     if (ready <= deadline)

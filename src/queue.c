@@ -18,23 +18,23 @@
 
 struct queue {
     pthread_mutex_t mu;
-    pthread_cond_t room;    /* signalled when records leave */
-    pthread_cond_t work;    /* signalled when batches arrive or slots free */
+    pthread_cond_t room; /* signalled when records leave */
+    pthread_cond_t work; /* signalled when batches arrive or slots free */
     struct batch *head, *tail;
-    size_t count, bytes;    /* records and bytes queued */
+    size_t count, bytes; /* records and bytes queued */
     size_t capacity, capacity_bytes;
-    size_t inflight, out;   /* bound on and number of popped, unreleased batches */
-    uint64_t next_piece;    /* number of the next popped batch */
+    size_t inflight, out; /* bound on and number of popped, unreleased batches */
+    uint64_t next_piece;  /* number of the next popped batch */
     bool closed, interrupted, aborted;
     /* depth accounting */
     int64_t t_start, t_last;
-    double area;            /* integral of count over time, record*ns */
-    int64_t full_ns;        /* time spent full */
+    double area;     /* integral of count over time, record*ns */
+    int64_t full_ns; /* time spent full */
     size_t max_count;
-    size_t want, want_bytes; /* room the waiting pusher needs before waking */
+    size_t want, want_bytes;   /* room the waiting pusher needs before waking */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
-    unsigned spinners;      /* threads spinning now: one at most */
-    bool spin_ok;           /* spinning has been paying off */
+    unsigned spinners;         /* threads spinning now: one at most */
+    bool spin_ok;              /* spinning has been paying off */
 };
 
 struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
@@ -263,8 +263,8 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
     account(q);
     while (q->head && (q->count + b->n > q->capacity || q->bytes + b->bytes > q->capacity_bytes)) {
         size_t need_n = q->count + b->n > q->capacity ? q->count + b->n - q->capacity : 0;
-        size_t over = q->bytes + b->bytes > q->capacity_bytes
-                          ? q->bytes + b->bytes - q->capacity_bytes : 0;
+        size_t over =
+            q->bytes + b->bytes > q->capacity_bytes ? q->bytes + b->bytes - q->capacity_bytes : 0;
         size_t k = 0, freed = 0;
         struct batch *h = q->head;
         while (k < h->n && (k < need_n || freed < over))

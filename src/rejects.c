@@ -13,7 +13,7 @@
 #define REJECTS_BUF (64 * 1024)
 
 struct rejects {
-    pthread_mutex_t mu;   /* guards out */
+    pthread_mutex_t mu; /* guards out */
     struct sink *out;
     int fd;
     unsigned char delim;

@@ -10,12 +10,12 @@
 struct seq {
     pthread_mutex_t mu;
     bool ordered;
-    bool writing;            /* a worker holds the writer role */
+    bool writing; /* a worker holds the writer role */
     size_t slots;
-    struct batch **ring;     /* ordered: finished batches at piece % slots */
-    uint64_t next;           /* batches handed out so far; ordered: the next piece */
+    struct batch **ring;       /* ordered: finished batches at piece % slots */
+    uint64_t next;             /* batches handed out so far; ordered: the next piece */
     struct batch *head, *tail; /* unordered: finished batches, in completion order */
-    struct batch *last;      /* unordered: the open-ended last record, held back */
+    struct batch *last;        /* unordered: the open-ended last record, held back */
 };
 
 struct seq *seq_new(size_t slots, bool ordered)

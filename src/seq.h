@@ -22,7 +22,7 @@ struct batch;
 struct seq;
 
 struct seq *seq_new(size_t slots, bool ordered); /* NULL when out of memory */
-void seq_free(struct seq *s);                     /* frees batches never written */
+void seq_free(struct seq *s);                    /* frees batches never written */
 
 /* Hands b over. Returns a batch the caller must now write, having taken
  * the writer role, or NULL (someone else writes, or nothing is ready). */

@@ -12,14 +12,14 @@ struct stats {
     uint64_t bytes_in, bytes_out;
     double elapsed_s;
     uint64_t queue_capacity, queue_max;
-    double queue_mean, queue_full_share;  /* records; share of time 0..1 */
+    double queue_mean, queue_full_share; /* records; share of time 0..1 */
     unsigned workers;
-    double busy_share;                    /* workers' busy time / (workers * elapsed) */
+    double busy_share; /* workers' busy time / (workers * elapsed) */
     const char *policy;
-    double latency_ms[5];                 /* p50 p90 p99 p99.9 max */
-    double limiter_wait_s;                /* time intake waited for tokens */
-    uint64_t limiter_waits;               /* records that waited for a token */
-    int exit;                             /* exit status of the run (or -1 while running) */
+    double latency_ms[5];   /* p50 p90 p99 p99.9 max */
+    double limiter_wait_s;  /* time intake waited for tokens */
+    uint64_t limiter_waits; /* records that waited for a token */
+    int exit;               /* exit status of the run (or -1 while running) */
 };
 
 /* Multi-line summary for a person; every line starts with "weir: ". */

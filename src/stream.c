@@ -44,7 +44,7 @@ ssize_t source_read(struct source *s, char *buf, size_t cap)
 
 struct sink {
     int fd;
-    size_t len, cap;   /* bytes buffered, buffer size */
+    size_t len, cap; /* bytes buffered, buffer size */
     char buf[];
 };
 

@@ -19,10 +19,10 @@ int source_fd(const struct source *s);
 
 /* A buffered writer of `bufsize` bytes onto fd. NULL when out of memory. */
 struct sink *sink_new(int fd, size_t bufsize);
-void sink_free(struct sink *s);     /* does not flush nor close fd */
+void sink_free(struct sink *s); /* does not flush nor close fd */
 /* Writes all of p; large writes bypass the buffer. 0 or -errno. */
 int sink_write(struct sink *s, const void *p, size_t len);
-int sink_flush(struct sink *s);     /* 0 or -errno */
+int sink_flush(struct sink *s);          /* 0 or -errno */
 bool sink_pending(const struct sink *s); /* bytes wait in the buffer */
 size_t sink_room(const struct sink *s);  /* bytes the buffer takes before it must go out */
 

@@ -28,19 +28,19 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, .
     return cond;
 }
 
-#define is_int(got, want, ...)                                                              \
-    do {                                                                                    \
-        long long got_ = (long long)(got), want_ = (long long)(want);                       \
-        if (!ok(got_ == want_, __VA_ARGS__))                                                \
-            printf("#   got %lld, want %lld (%s:%d)\n", got_, want_, __FILE__, __LINE__);   \
+#define is_int(got, want, ...)                                                                     \
+    do {                                                                                           \
+        long long got_ = (long long)(got), want_ = (long long)(want);                              \
+        if (!ok(got_ == want_, __VA_ARGS__))                                                       \
+            printf("#   got %lld, want %lld (%s:%d)\n", got_, want_, __FILE__, __LINE__);          \
     } while (0)
 
-#define is_str(got, want, ...)                                                              \
-    do {                                                                                    \
-        const char *got_ = (got), *want_ = (want);                                          \
-        if (!ok(got_ && want_ && strcmp(got_, want_) == 0, __VA_ARGS__))                    \
-            printf("#   got \"%s\", want \"%s\" (%s:%d)\n", got_ ? got_ : "(null)",         \
-                   want_ ? want_ : "(null)", __FILE__, __LINE__);                           \
+#define is_str(got, want, ...)                                                                     \
+    do {                                                                                           \
+        const char *got_ = (got), *want_ = (want);                                                 \
+        if (!ok(got_ && want_ && strcmp(got_, want_) == 0, __VA_ARGS__))                           \
+            printf("#   got \"%s\", want \"%s\" (%s:%d)\n", got_ ? got_ : "(null)",                \
+                   want_ ? want_ : "(null)", __FILE__, __LINE__);                                  \
     } while (0)
 
 static inline int done_testing(void)

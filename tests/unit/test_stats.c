@@ -289,7 +289,11 @@ static void test_json(void)
     is_str(jget(&j, "workers"), "8", "workers");
     is_str(jget(&j, "policy"), "\"drop-oldest\"", "policy is the policy's name, a string");
     is_str(jget(&j, "exit"), "0", "exit");
-    static const struct { const char *key; double want; const char *what; } nums[] = {
+    static const struct {
+        const char *key;
+        double want;
+        const char *what;
+    } nums[] = {
         {"elapsed_s", 12.5, "elapsed_s 12.5"},
         {"queue_mean", 511.25, "queue_mean 511.25"},
         {"latency_ms.p50", 1.5, "latency p50 1.5 ms"},
