@@ -1,5 +1,19 @@
 /* common.h - exit statuses, the monotonic clock and small helpers shared by
- * every module. Nothing here allocates or keeps state. */
+ * every module. Nothing here allocates or keeps state.
+ *
+ * Errors, one convention for the whole tree:
+ * - A function that can fail returns 0 (or a count) on success and a
+ *   negative errno-style code on failure (-ENOMEM, -EINVAL, -errno of the
+ *   system call). A constructor that can fail only for want of memory
+ *   returns NULL instead; one that can fail otherwise returns the code and
+ *   hands the object out through a pointer.
+ * - Where there is more to say than an errno (a bad regular expression),
+ *   the caller passes a message buffer, filled when the code is -EINVAL.
+ * - Mechanism modules (queue, framer, limiter, policy, stream, rejects,
+ *   ops, ...) never print and never exit. The engine (pipeline, admit,
+ *   output, shed) prints through report() in report.h, the one way a
+ *   thread reports; only main.c exits. Messages start with "weir: " and
+ *   name the flag, file or record concerned. */
 #ifndef WEIR_COMMON_H
 #define WEIR_COMMON_H
 

@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "common.h"
@@ -27,6 +28,11 @@ int policy_parse(const char *s, enum policy *out)
     return -EINVAL;
 }
 
+static int64_t after(int64_t arrived, int64_t wait_ns)
+{
+    return wait_ns >= NS_FOREVER - arrived ? NS_FOREVER : arrived + wait_ns;
+}
+
 int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns)
 {
     switch (p) {
@@ -34,12 +40,12 @@ int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns)
         return NS_FOREVER;
     case POLICY_TIMEOUT:
     case POLICY_FAIL:
-        return timeout_ns >= NS_FOREVER - arrived ? NS_FOREVER : arrived + timeout_ns;
+        return after(arrived, timeout_ns);
     case POLICY_DROP:
     case POLICY_DROP_OLDEST:
         break;
     }
-    return arrived;
+    return after(arrived, POLICY_DROP_GRACE_NS);
 }
 
 enum outcome policy_shed_outcome(enum policy p)
@@ -56,7 +62,8 @@ enum outcome policy_shed_outcome(enum policy p)
 
 enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready, int64_t timeout_ns)
 {
-    int64_t deadline = policy_deadline(p, arrived, timeout_ns);
+    bool waits = p == POLICY_BLOCK || p == POLICY_TIMEOUT || p == POLICY_FAIL;
+    int64_t deadline = waits ? policy_deadline(p, arrived, timeout_ns) : arrived;
     if (ready <= deadline)
         return TOKEN_WAIT;
     return p == POLICY_FAIL ? TOKEN_STOP : TOKEN_SHED;

@@ -27,18 +27,26 @@ const char *policy_name(enum policy p);
 /* Parses "block", "drop", ... into *out; returns 0 or -EINVAL. */
 int policy_parse(const char *s, enum policy *out);
 
+/* How long drop and drop-oldest let the workers take their turn before a
+ * record that found the queue full is shed: a whole read arrives at once,
+ * and the workers must get the chance to drain a burst they can absorb,
+ * as they would if records arrived one by one. */
+#define POLICY_DROP_GRACE_NS INT64_C(5000000)
+
 /* The latest moment intake may wait for room for a record that arrived at
- * `arrived`: NS_FOREVER for block, `arrived` (no wait) for drop and
- * drop-oldest, arrived + timeout for timeout and fail. */
+ * `arrived`: NS_FOREVER for block, arrived + POLICY_DROP_GRACE_NS for drop
+ * and drop-oldest (which then shed or evict), arrived + timeout for
+ * timeout and fail. */
 int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns);
 
 /* How a record shed under policy p is counted. */
 enum outcome policy_shed_outcome(enum policy p);
 
 /* A token for a record that arrived at `arrived` comes at `ready` (>= now).
- * Block waits; timeout waits if ready is within the deadline, else sheds at
- * once; drop and drop-oldest shed; fail waits within the deadline, else
- * stops. */
+ * Block waits; timeout waits if ready is within arrived + timeout, else
+ * sheds at once; drop and drop-oldest shed (no grace: a token comes at a
+ * known time, and a late one means the rate is exceeded); fail waits within
+ * arrived + timeout, else stops. */
 enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready,
                                   int64_t timeout_ns);
 

@@ -19,30 +19,28 @@ struct rejects {
     unsigned char delim;
 };
 
-struct rejects *rejects_open(const char *path, unsigned char delim, int *err)
+int rejects_open(const char *path, unsigned char delim, struct rejects **out)
 {
     struct rejects *r = calloc(1, sizeof *r);
-    if (!r) {
-        *err = ENOMEM;
-        return NULL;
-    }
+    if (!r)
+        return -ENOMEM;
     r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (r->fd < 0) {
-        *err = errno;
+        int rc = -errno;
         free(r);
-        return NULL;
+        return rc;
     }
     r->out = sink_new(r->fd, REJECTS_BUF);
-    int rc = r->out ? sync_mutex_init(&r->mu) : ENOMEM;
+    int rc = r->out ? sync_mutex_init(&r->mu) : -ENOMEM;
     if (rc) {
         sink_free(r->out);
         close(r->fd);
         free(r);
-        *err = rc;
-        return NULL;
+        return rc;
     }
     r->delim = delim;
-    return r;
+    *out = r;
+    return 0;
 }
 
 int rejects_close(struct rejects *r)

@@ -11,9 +11,9 @@
 struct batch;
 struct rejects;
 
-/* Opens path for appending (created 0666 & ~umask). NULL with *err set to
- * a positive errno on failure. */
-struct rejects *rejects_open(const char *path, unsigned char delim, int *err);
+/* Opens path for appending (created 0666 & ~umask) into *out. 0 or
+ * -errno. */
+int rejects_open(const char *path, unsigned char delim, struct rejects **out);
 /* Closes the file; 0 or -errno from the last write or close. NULL is fine. */
 int rejects_close(struct rejects *r);
 

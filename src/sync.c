@@ -16,7 +16,7 @@ static void die(const char *what, int err)
 
 int sync_mutex_init(pthread_mutex_t *mu)
 {
-    return pthread_mutex_init(mu, NULL);
+    return -pthread_mutex_init(mu, NULL);
 }
 
 int sync_cond_init(pthread_cond_t *cv)
@@ -24,12 +24,12 @@ int sync_cond_init(pthread_cond_t *cv)
     pthread_condattr_t attr;
     int rc = pthread_condattr_init(&attr);
     if (rc)
-        return rc;
+        return -rc;
     rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     if (rc == 0)
         rc = pthread_cond_init(cv, &attr);
     pthread_condattr_destroy(&attr);
-    return rc;
+    return -rc;
 }
 
 void sync_lock(pthread_mutex_t *mu)

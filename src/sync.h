@@ -9,8 +9,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
-int sync_mutex_init(pthread_mutex_t *mu); /* 0 or a positive errno */
-int sync_cond_init(pthread_cond_t *cv);   /* monotonic clock; 0 or errno */
+int sync_mutex_init(pthread_mutex_t *mu); /* 0 or -errno */
+int sync_cond_init(pthread_cond_t *cv);   /* monotonic clock; 0 or -errno */
 void sync_lock(pthread_mutex_t *mu);
 void sync_unlock(pthread_mutex_t *mu);
 void sync_cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu);

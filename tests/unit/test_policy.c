@@ -44,8 +44,10 @@ static void test_deadlines(void)
     const int64_t t = 5 * NS_PER_SEC, to = 250 * NS_PER_MS;
     ok(policy_deadline(POLICY_BLOCK, t, to) == NS_FOREVER, "block: waits forever");
     ok(policy_deadline(POLICY_BLOCK, t, 0) == NS_FOREVER, "block: forever even with timeout 0");
-    is_int(policy_deadline(POLICY_DROP, t, to), t, "drop: no wait (deadline = arrival)");
-    is_int(policy_deadline(POLICY_DROP_OLDEST, t, to), t, "drop-oldest: no wait");
+    is_int(policy_deadline(POLICY_DROP, t, to), t + POLICY_DROP_GRACE_NS,
+           "drop: the workers get their turn (deadline = arrival + grace)");
+    is_int(policy_deadline(POLICY_DROP_OLDEST, t, to), t + POLICY_DROP_GRACE_NS,
+           "drop-oldest: the same grace before evicting");
     is_int(policy_deadline(POLICY_TIMEOUT, t, to), t + to, "timeout: arrival + timeout");
     is_int(policy_deadline(POLICY_FAIL, t, to), t + to, "fail: arrival + timeout");
     is_int(policy_deadline(POLICY_FAIL, t, 0), t, "fail, timeout 0 (its default): no wait");

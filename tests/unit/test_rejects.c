@@ -17,6 +17,14 @@
 #include "rejects.h"
 #include "tap.h"
 
+/* rejects_open, with the code in *err (0 or -errno) and the file or NULL. */
+static struct rejects *open_rejects(const char *path, unsigned char delim, int *err)
+{
+    struct rejects *r = NULL;
+    *err = rejects_open(path, delim, &r);
+    return r;
+}
+
 static char dir[] = "/tmp/weir-test-rejects-XXXXXX";
 
 static void path_of(char *buf, size_t len, const char *name)
@@ -95,7 +103,7 @@ static void test_batches(void)
     char path[256];
     int err = 0;
     path_of(path, sizeof path, "r1");
-    struct rejects *r = rejects_open(path, '\n', &err);
+    struct rejects *r = open_rejects(path, '\n', &err);
     ok(r != NULL, "rejects_open creates the file (err %d)", err);
 
     struct batch *b = mkbatch(S("one\ntwo\n\nfour\n"), '\n', 1);
@@ -145,7 +153,7 @@ static void test_append(void)
     FILE *f = fopen(path, "w");
     fputs("from an earlier run\n", f);
     fclose(f);
-    struct rejects *r = rejects_open(path, '\n', &err);
+    struct rejects *r = open_rejects(path, '\n', &err);
     struct batch *b = mkbatch(S("new\n"), '\n', 1);
     rejects_batch(r, b);
     batch_free(b);
@@ -153,7 +161,7 @@ static void test_append(void)
     file_is(path, S("from an earlier run\nnew\n"), "an existing file is appended to");
 
     /* a second weir run appends again */
-    r = rejects_open(path, '\n', &err);
+    r = open_rejects(path, '\n', &err);
     b = mkbatch(S("newer"), '\n', 1);
     rejects_batch(r, b);
     batch_free(b);
@@ -166,7 +174,7 @@ static void test_delims(void)
     char path[256];
     int err = 0;
     path_of(path, sizeof path, "r3");
-    struct rejects *r = rejects_open(path, '\0', &err);
+    struct rejects *r = open_rejects(path, '\0', &err);
     struct batch *b = mkbatch(S("a\nb\0c\0open"), '\0', 1);
     rejects_batch(r, b);
     batch_free(b);
@@ -174,7 +182,7 @@ static void test_delims(void)
     file_is(path, S("a\nb\0c\0open\0"), "NUL delimiter: the open record gets a NUL");
 
     path_of(path, sizeof path, "r4");
-    r = rejects_open(path, ',', &err);
+    r = open_rejects(path, ',', &err);
     b = mkbatch(S("x,y"), ',', 1);
     rejects_batch(r, b);
     batch_free(b);
@@ -187,7 +195,7 @@ static void test_bytes(void)
     char path[256];
     int err = 0;
     path_of(path, sizeof path, "r5");
-    struct rejects *r = rejects_open(path, '\n', &err);
+    struct rejects *r = open_rejects(path, '\n', &err);
     /* an oversize record arriving in pieces, its delimiter in the last */
     is_int(rejects_bytes(r, S("0123456789"), false), 0, "rejects_bytes: first piece");
     file_is(path, S("0123456789"), "a piece is on disk when the call returns");
@@ -207,12 +215,12 @@ static void test_open_errors(void)
     char path[256];
     int err = 0;
     path_of(path, sizeof path, "no/such/dir/rejects");
-    struct rejects *r = rejects_open(path, '\n', &err);
+    struct rejects *r = open_rejects(path, '\n', &err);
     ok(r == NULL, "a path in a missing directory cannot be opened");
-    is_int(err, ENOENT, "and *err says ENOENT");
+    is_int(err, -ENOENT, "and the code is -ENOENT");
     err = 0;
-    r = rejects_open(dir, '\n', &err);
-    ok(r == NULL && err == EISDIR, "a directory cannot be the rejects file (err %d)", err);
+    r = open_rejects(dir, '\n', &err);
+    ok(r == NULL && err == -EISDIR, "a directory cannot be the rejects file (err %d)", err);
 }
 
 #define THREADS 4
@@ -250,7 +258,7 @@ static void test_threads(void)
     char path[256];
     int err = 0;
     path_of(path, sizeof path, "r6");
-    struct rejects *r = rejects_open(path, '\n', &err);
+    struct rejects *r = open_rejects(path, '\n', &err);
     pthread_t t[THREADS];
     struct writer w[THREADS];
     for (int i = 0; i < THREADS; i++) {

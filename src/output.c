@@ -1,0 +1,188 @@
+/* output.c - writing finished batches; see output.h.
+ *
+ * The writer-role state (sink, pending list, dead flag) is touched only by
+ * the worker holding the role, which seq.c hands out one at a time. The
+ * figures are atomic, the latency histogram has its own mutex, and no
+ * other lock is taken while it is held. */
+#include "output.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "common.h"
+#include "hist.h"
+#include "queue.h"
+#include "report.h"
+#include "seq.h"
+#include "shed.h"
+#include "stream.h"
+#include "sync.h"
+
+#define OUT_BUF_SIZE (256 * 1024) /* the output buffer */
+#define PENDING_MAX 64            /* batches buffered before a forced flush */
+
+struct output {
+    struct output_config cfg;
+    struct seq *seq;
+    /* writer-role state */
+    struct sink *sink;
+    bool dead;                             /* stdout failed: shed from now on */
+    struct batch *pending, **pending_tail; /* batches whose bytes are in the buffer */
+    size_t npending;
+    /* figures */
+    atomic_int err; /* stdout's -errno, once failed */
+    _Atomic uint64_t done, records, bytes;
+    pthread_mutex_t lat_mu; /* guards lat */
+    struct hist *lat;       /* admitted-to-written latency, ns */
+};
+
+struct output *output_new(const struct output_config *cfg)
+{
+    struct output *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->cfg = *cfg;
+    o->pending_tail = &o->pending;
+    o->seq = seq_new(cfg->slots, cfg->ordered);
+    o->sink = sink_new(cfg->fd, OUT_BUF_SIZE);
+    o->lat = hist_new();
+    if (!o->seq || !o->sink || !o->lat || sync_mutex_init(&o->lat_mu) != 0) {
+        seq_free(o->seq);
+        sink_free(o->sink);
+        hist_free(o->lat);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void output_free(struct output *o)
+{
+    if (!o)
+        return;
+    while (o->pending) { /* only after an abort */
+        struct batch *b = o->pending;
+        o->pending = b->next;
+        batch_free(b);
+    }
+    seq_free(o->seq);
+    sink_free(o->sink);
+    hist_free(o->lat);
+    pthread_mutex_destroy(&o->lat_mu);
+    free(o);
+}
+
+int output_error(struct output *o)
+{
+    return atomic_load(&o->err);
+}
+
+/* What records that can no longer reach a failed stdout count as. */
+static enum outcome lost(struct output *o)
+{
+    return atomic_load(&o->err) == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
+}
+
+static void add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* The pending batches have gone out (written) or cannot (stdout failed):
+ * count them, take their latency or shed them, and free them. */
+static void settle_pending(struct output *o, bool written)
+{
+    if (!o->pending)
+        return;
+    int64_t now = now_ns();
+    if (written)
+        sync_lock(&o->lat_mu);
+    while (o->pending) {
+        struct batch *b = o->pending;
+        o->pending = b->next;
+        if (!written) {
+            shed_batch(o->cfg.shed, b, lost(o));
+            continue;
+        }
+        add(&o->done, b->n_done);
+        add(&o->records, b->n_out);
+        add(&o->bytes, b->bytes_out);
+        hist_add(o->lat, (uint64_t)(now - b->t_queued), b->n_done);
+        batch_free(b);
+    }
+    if (written)
+        sync_unlock(&o->lat_mu);
+    o->pending_tail = &o->pending;
+    o->npending = 0;
+}
+
+/* stdout failed: stop all work, and shed output from now on. */
+static void failed(struct output *o, int err)
+{
+    if (err != -EPIPE)
+        report_error(o->cfg.rep, "write stdout: %s", strerror(-err));
+    o->dead = true;
+    atomic_store(&o->err, err);
+    queue_abort(o->cfg.queue);
+    o->cfg.failed(o->cfg.ctx);
+    settle_pending(o, false);
+}
+
+static void flush(struct output *o)
+{
+    int rc;
+    if (!o->dead && sink_pending(o->sink) && (rc = sink_flush(o->sink)) != 0)
+        failed(o, rc);
+    settle_pending(o, !o->dead);
+}
+
+static void write_batch(struct output *o, struct batch *b)
+{
+    queue_release(o->cfg.queue);
+    if (o->dead || b->n_failed == b->n) {
+        shed_batch(o->cfg.shed, b, o->dead ? lost(o) : OUTCOME_FAILED);
+        return;
+    }
+    if (o->npending == PENDING_MAX || b->bytes_out > sink_room(o->sink))
+        flush(o); /* so the sink never writes a pending batch unseen */
+    b->next = NULL;
+    *o->pending_tail = b;
+    o->pending_tail = &b->next;
+    o->npending++;
+    for (size_t i = 0; i < b->nsegs && !o->dead; i++) {
+        int rc = sink_write(o->sink, b->segs[i].p, b->segs[i].len);
+        if (rc)
+            failed(o, rc);
+    }
+    if (!o->dead && !sink_pending(o->sink))
+        settle_pending(o, true); /* all went straight out */
+}
+
+void output_deliver(struct output *o, struct batch *b)
+{
+    struct batch *w = seq_put(o->seq, b);
+    while (w) {
+        write_batch(o, w);
+        w = seq_next(o->seq, false);
+        if (!w) { /* nothing more ready: flush so nothing waits while idle */
+            flush(o);
+            w = seq_next(o->seq, true);
+        }
+    }
+}
+
+void output_figures(struct output *o, struct output_figures *out)
+{
+    out->done = atomic_load_explicit(&o->done, memory_order_relaxed);
+    out->records = atomic_load_explicit(&o->records, memory_order_relaxed);
+    out->bytes = atomic_load_explicit(&o->bytes, memory_order_relaxed);
+    static const double q[4] = {0.5, 0.9, 0.99, 0.999};
+    sync_lock(&o->lat_mu);
+    for (int i = 0; i < 4; i++)
+        out->latency_ms[i] = (double)hist_quantile(o->lat, q[i]) / 1e6;
+    out->latency_ms[4] = (double)hist_max(o->lat) / 1e6;
+    sync_unlock(&o->lat_mu);
+}

@@ -1,0 +1,53 @@
+/* output.h - finished batches on their way to stdout: the sequencer, the
+ * writer role, the output buffer, and what was written.
+ *
+ * There is no writer thread: a worker hands its finished batch to
+ * output_deliver, and if that makes it the writer (seq.h) it writes every
+ * batch now ready and flushes. A batch's records count as written (done,
+ * records_out, bytes_out, latency) only once the buffer holding their
+ * bytes has gone out; when stdout fails, the batches not yet out, and all
+ * later ones, are shed instead: dropped after EPIPE, failed after any
+ * other error (reported once). Thread-safe. */
+#ifndef WEIR_OUTPUT_H
+#define WEIR_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct batch;
+struct queue;
+struct reporter;
+struct shed;
+
+struct output_config {
+    int fd;                  /* stdout */
+    size_t slots;            /* batches out of the queue at most (queue's inflight) */
+    bool ordered;            /* input order, or as they finish */
+    struct queue *queue;     /* released as batches are written; aborted on failure */
+    struct shed *shed;       /* for batches that cannot be written */
+    struct reporter *rep;
+    void (*failed)(void *ctx); /* stdout failed: intake must stop */
+    void *ctx;
+};
+
+struct output_figures {
+    uint64_t done;      /* records processed and written */
+    uint64_t records;   /* records written (a filter writes fewer) */
+    uint64_t bytes;     /* bytes written */
+    double latency_ms[5]; /* p50, p90, p99, p99.9, max, admitted to written */
+};
+
+struct output *output_new(const struct output_config *cfg); /* NULL: out of memory */
+void output_free(struct output *o);
+
+/* Hands over a batch the stage has finished (b->n_failed == b->n: it
+ * failed whole and goes to the rejects). */
+void output_deliver(struct output *o, struct batch *b);
+
+/* 0 while stdout works, else the -errno it failed with. Any thread. */
+int output_error(struct output *o);
+
+void output_figures(struct output *o, struct output_figures *out); /* any thread */
+
+#endif

@@ -1,0 +1,94 @@
+/* shed.c - outcome counters and the rejects file; see shed.h. The rejects
+ * module serialises writes itself; the counters are atomic. */
+#include "shed.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "rejects.h"
+#include "report.h"
+
+struct shed {
+    struct rejects *rejects;  /* or NULL */
+    const char *path;         /* its name, for messages */
+    struct reporter *rep;
+    atomic_bool broken;       /* the rejects file failed (reported) */
+    _Atomic uint64_t count[3]; /* by enum outcome */
+};
+
+struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep)
+{
+    struct shed *s = calloc(1, sizeof *s);
+    if (!s) {
+        rejects_close(rejects);
+        return NULL;
+    }
+    s->rejects = rejects;
+    s->path = path;
+    s->rep = rep;
+    return s;
+}
+
+/* A rejects file that cannot be written is reported once. */
+static void rejects_failed(struct shed *s, const char *what, int err)
+{
+    if (!atomic_exchange(&s->broken, true))
+        report_error(s->rep, "--rejects %s: %s: %s", s->path, what, strerror(-err));
+}
+
+void shed_close(struct shed *s)
+{
+    int rc = rejects_close(s->rejects);
+    s->rejects = NULL;
+    if (rc)
+        rejects_failed(s, "close", rc);
+}
+
+void shed_free(struct shed *s)
+{
+    if (!s)
+        return;
+    shed_close(s);
+    free(s);
+}
+
+void shed_batch(struct shed *s, struct batch *b, enum outcome why)
+{
+    if (!b)
+        return;
+    atomic_fetch_add_explicit(&s->count[why], b->n, memory_order_relaxed);
+    if (s->rejects) {
+        int rc = rejects_batch(s->rejects, b);
+        if (rc)
+            rejects_failed(s, "write", rc);
+    }
+    batch_free(b);
+}
+
+void shed_list(struct shed *s, struct batch *list, enum outcome why)
+{
+    while (list) {
+        struct batch *next = list->next;
+        shed_batch(s, list, why);
+        list = next;
+    }
+}
+
+void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_delim,
+                enum outcome why)
+{
+    if (s->rejects) {
+        int rc = rejects_bytes(s->rejects, p, len, end && add_delim);
+        if (rc)
+            rejects_failed(s, "write", rc);
+    }
+    if (end)
+        atomic_fetch_add_explicit(&s->count[why], 1, memory_order_relaxed);
+}
+
+uint64_t shed_count(struct shed *s, enum outcome why)
+{
+    return atomic_load_explicit(&s->count[why], memory_order_relaxed);
+}

@@ -1,0 +1,46 @@
+/* shed.h - where records that are not done go: the outcome counters
+ * (dropped, timed out, failed) and the rejects file.
+ *
+ * Every record read ends as exactly one outcome; the ones that are not
+ * "done" are counted here, and written whole to the rejects file when
+ * there is one. A rejects file that fails is reported once, and the run
+ * goes on. Thread-safe: intake, workers and the writer all shed. */
+#ifndef WEIR_SHED_H
+#define WEIR_SHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+struct batch;
+struct rejects;
+struct reporter;
+struct shed;
+
+/* Takes ownership of rejects (NULL: none), named `path` in messages.
+ * NULL when out of memory (rejects is then closed). */
+struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep);
+/* Closes the rejects file at the end of the run, reporting a failure;
+ * the counts stay readable. */
+void shed_close(struct shed *s);
+void shed_free(struct shed *s); /* closes the rejects file if still open */
+
+/* Counts all of b's records as `why`, writes them to the rejects file, and
+ * frees b. NULL is fine. */
+void shed_batch(struct shed *s, struct batch *b, enum outcome why);
+
+/* The same for a list of batches linked by ->next. */
+void shed_list(struct shed *s, struct batch *list, enum outcome why);
+
+/* Raw bytes of a record shed piece by piece (one longer than
+ * --max-record); with `end`, the record is complete: the delimiter is
+ * added when add_delim, and it is counted as `why`. */
+void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_delim,
+                enum outcome why);
+
+/* Records counted as `why` so far. */
+uint64_t shed_count(struct shed *s, enum outcome why);
+
+#endif
