@@ -53,7 +53,7 @@ $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h tests/unit/mkbatch.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 

@@ -24,6 +24,7 @@ struct queue {
     size_t count, bytes; /* records and bytes queued */
     size_t capacity, capacity_bytes;
     size_t inflight, out; /* bound on and number of popped, unreleased batches */
+    unsigned idle;        /* poppers waiting for a batch to arrive */
     uint64_t next_piece;  /* number of the next popped batch */
     bool closed, interrupted, aborted;
     /* depth accounting */
@@ -208,7 +209,12 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
             }
             /* no memory to split: wait for room for the whole batch */
         }
-        if (q->closed || q->interrupted || deadline <= now_ns())
+        if (q->closed || q->interrupted)
+            break;
+        /* A deadline never gives up while an idle popper has yet to take
+         * its turn: it is about to make room. */
+        bool turn_due = q->idle > 0 && q->head && q->out < q->inflight;
+        if (deadline <= now_ns() && !turn_due)
             break;
         /* A blocking push waits for room for the whole batch (the framer
          * makes batches that fit the queue) rather than waking for every
@@ -216,7 +222,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         bool all = deadline == NS_FOREVER || k > 0;
         q->want = all ? MIN(b->n, q->capacity) : 1;
         q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
-        wait_on(q, &q->room, deadline, NULL);
+        wait_on(q, &q->room, turn_due ? NS_FOREVER : deadline, NULL);
     }
     sync_unlock(&q->mu);
     return admitted;
@@ -293,7 +299,10 @@ static int pop(struct queue *q, size_t max_records, bool wait, struct batch **ou
             rc = -EAGAIN;
             goto out;
         }
+        bool idle = !q->head; /* waiting for work, not for a slot */
+        q->idle += idle;
         wait_on(q, &q->work, NS_FOREVER, &spin_until);
+        q->idle -= idle;
     }
     if (q->aborted || !q->head) {
         rc = -EPIPE;

@@ -33,7 +33,9 @@ struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
 void queue_free(struct queue *q); /* frees any batch still queued */
 
 /* Admits records from the head of *b, waiting for room until `deadline`
- * (0: do not wait; NS_FOREVER: until admitted or interrupted). Returns the
+ * (0: do not wait; NS_FOREVER: until admitted or interrupted), and past it
+ * while a popper that was waiting for work has yet to take its turn (it
+ * is about to make room: a full queue with an idle worker is no overload). Returns the
  * number of records admitted; *b is NULL when all were, otherwise it holds
  * the rest. When splitting off the head that fits finds no memory, it
  * waits for room for the whole batch instead. */

@@ -218,3 +218,27 @@ in_order() {
     cat "$OUT" "$(T rej)" | sort -n >"$(T all)"
     same_file "$(T in)" "$(T all)"
 }
+
+@test "drop: bursts that idle workers can absorb lose nothing" {
+    # ten bursts of 500 lines (one write each), 50 ms apart, into a queue of 256
+    for i in $(seq 10); do
+        seq -f "burst $i line %g ERROR ................................" 500 >"$(T burst$i)"
+    done
+    { for i in $(seq 10); do
+        cat "$(T burst$i)"
+        sleep 0.05
+    done; } | "$WEIR" -p drop -c 256 -e 'grep:ERROR|WARN' --stats json >"$(T out)" 2>"$(T err)"
+    [ "$(jget "$(T err)" .records_dropped)" -eq 0 ] || fail "$(json_line "$(T err)")"
+    [ "$(wc -l <"$(T out)")" -eq 5000 ]
+    check_invariant "$(T err)"
+}
+
+@test "drop: a sustained 2x overload sheds about half" {
+    # 1000 records at 1000/s into a stage that takes 500/s
+    seq 1000 | "$WEIR" -q -r 1000/s --burst 1 |
+        "$WEIR" -p drop -c 10 -j 1 -e sleep:2ms --stats json >"$(T out)" 2>"$(T err)"
+    local dropped
+    dropped=$(jget "$(T err)" .records_dropped)
+    [ "$dropped" -ge 250 ] && [ "$dropped" -le 750 ] || fail "dropped $dropped of 1000"
+    check_invariant "$(T err)"
+}
