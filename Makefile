@@ -99,9 +99,12 @@ uninstall:
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
 
+# `make lint`: static checks, the format, no function over 80 lines, the man page.
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem -D_GNU_SOURCE src
+	clang-format --dry-run -Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+	scripts/fnlen.sh 80
 	mandoc -T lint -W warning man/weir.1
 
 clean:

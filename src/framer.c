@@ -69,7 +69,7 @@ struct framer {
     size_t rec_start;    /* offset of the record not yet complete */
     size_t scan_pos;     /* where the delimiter search resumes */
     bool skipping;       /* the open record is oversize: its bytes are passed on */
-    uint64_t next_seq;   /* number of the next record, 1-based */
+    uint64_t next_recno;   /* number of the next record, 1-based */
     struct batch *cur;   /* batch being filled, or NULL */
     int64_t now;         /* read time of the bytes being framed */
     mask64_fn mask64;    /* delimiter bits of 64 bytes, for this CPU */
@@ -81,7 +81,7 @@ struct framer *framer_new(const struct framer_config *cfg)
     if (!f)
         return NULL;
     f->cfg = *cfg;
-    f->next_seq = 1;
+    f->next_recno = 1;
     f->mask64 = pick_mask64();
     return f;
 }
@@ -97,7 +97,7 @@ void framer_free(struct framer *f)
 
 uint64_t framer_records(const struct framer *f)
 {
-    return f->next_seq - 1;
+    return f->next_recno - 1;
 }
 
 int framer_space(struct framer *f, char **p, size_t *room)
@@ -136,12 +136,12 @@ static int flush_batch(struct framer *f)
 /* add_record's general path. */
 static int add_record_slow(struct framer *f, size_t start, size_t len, bool open_end)
 {
-    uint64_t seq = f->next_seq++;
+    uint64_t recno = f->next_recno++;
     size_t size = len + !open_end;
     if (len > f->cfg.max_record) {
         int rc = flush_batch(f);
         if (rc == 0)
-            rc = f->cfg.on_oversize(f->cfg.ctx, seq, f->chunk->data + start, size, true, open_end);
+            rc = f->cfg.on_oversize(f->cfg.ctx, recno, f->chunk->data + start, size, true, open_end);
         return rc;
     }
     struct batch *b = f->cur;
@@ -155,7 +155,7 @@ static int add_record_slow(struct framer *f, size_t start, size_t len, bool open
         b = f->cur = batch_new(f->chunk, f->cfg.batch_records);
         if (!b)
             return -ENOMEM;
-        b->seq0 = seq;
+        b->seq0 = recno;
         b->t_in = f->now;
     }
     b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
@@ -176,7 +176,7 @@ static inline int add_record(struct framer *f, size_t start, size_t len, bool op
         return add_record_slow(f, start, len, open_end);
     b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};
     b->bytes += len + 1;
-    f->next_seq++;
+    f->next_recno++;
     return 0;
 }
 
@@ -198,7 +198,7 @@ int framer_commit(struct framer *f, size_t n, int64_t now)
         for (; m; m &= m - 1) {
             size_t at = blk + (size_t)__builtin_ctzll(m);
             if (f->skipping) {
-                rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, data + f->rec_start,
+                rc = f->cfg.on_oversize(f->cfg.ctx, f->next_recno++, data + f->rec_start,
                                         at + 1 - f->rec_start, true, false);
                 f->skipping = false;
             } else {
@@ -221,7 +221,7 @@ int framer_commit(struct framer *f, size_t n, int64_t now)
     if (f->skipping) {
         /* pass the oversize bytes on and reuse their space */
         if (end > f->rec_start)
-            rc = f->cfg.on_oversize(f->cfg.ctx, f->next_seq, data + f->rec_start,
+            rc = f->cfg.on_oversize(f->cfg.ctx, f->next_recno, data + f->rec_start,
                                     end - f->rec_start, false, false);
         c->len = pos = f->rec_start;
         if (rc)
@@ -238,7 +238,7 @@ int framer_stop(struct framer *f)
     if (!f->skipping)
         return 0;
     f->skipping = false;
-    return f->cfg.on_oversize(f->cfg.ctx, f->next_seq++, "", 0, true, true);
+    return f->cfg.on_oversize(f->cfg.ctx, f->next_recno++, "", 0, true, true);
 }
 
 int framer_finish(struct framer *f, int64_t now)

@@ -35,7 +35,11 @@ uint64_t limiter_available(const struct limiter *l, int64_t now);
  * burst: when the bucket is full). */
 int64_t limiter_ready(const struct limiter *l, int64_t now, uint64_t n);
 
-/* Takes n units at now; the caller has checked limiter_ready(now, n) <= now. */
+/* Takes n units at now. When they are not there yet the bucket goes into
+ * debt, repaid by limiter_ready(now, n) as asked before the take: so a
+ * caller reserves first and then waits, as Go's x/time/rate does, and a
+ * late wake-up is credited to the next take instead of being lost to the
+ * bucket's cap. */
 void limiter_take(struct limiter *l, int64_t now, uint64_t n);
 
 #endif

@@ -343,7 +343,8 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     *exit_code = EXIT_RUNTIME;
     struct pipeline *p = calloc(1, sizeof *p);
     if (!p) {
-        fprintf(stderr, "weir: out of memory\n");
+        struct reporter rep = {0};
+        report_error(&rep, "out of memory");
         return NULL;
     }
     p->o = *o;

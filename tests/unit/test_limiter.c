@@ -418,9 +418,30 @@ static void test_policy(void)
            "policy+limiter: the next is 180 ms away, shed at once");
 }
 
+/* Reserve, then wait: a take made before its units are there leaves the
+ * bucket in debt, and a wake-up late by less than an interval costs the
+ * next take nothing. */
+static void test_reserve(void)
+{
+    struct limiter l;
+    int64_t t0 = 5 * SEC, t = t0;
+    limiter_init(&l, 1000, 1, t0);
+    limiter_take(&l, t0, 1); /* the burst */
+    int exact = 1;
+    for (int64_t k = 1; k <= 1000; k++) {
+        int64_t r = limiter_ready(&l, t, 1);
+        exact &= r == t0 + k * MS;
+        limiter_take(&l, t, 1); /* reserved at t, before the wait */
+        t = r + 80 * 1000;      /* woken 80 us late */
+    }
+    ok(exact, "reserve: 1000/s burst 1, wake-ups 80 us late: unit k still at exactly k ms");
+    is_int(limiter_available(&l, t0 + 1000 * MS), 0, "reserve: the bucket is empty at the last");
+}
+
 int main(void)
 {
     test_init();
+    test_reserve();
     test_steady();
     test_idle_burst();
     test_oversize();
