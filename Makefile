@@ -57,6 +57,9 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h tests/unit/mkbatch.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
+# test_fault makes weir's allocations fail on demand.
+$(B)/tests/test_fault: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
+
 # `make check`: the -Werror build, unit tests, then CLI tests against it.
 check: deps
 	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli

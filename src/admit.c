@@ -15,9 +15,9 @@
 
 struct admit {
     struct admit_config cfg;
-    struct limiter records;  /* --rate bucket, when cfg.rate > 0 */
-    struct limiter bytes;    /* --byte-rate bucket, when cfg.byte_rate > 0 */
-    atomic_bool overload;    /* the fail policy tripped */
+    struct limiter records; /* --rate bucket, when cfg.rate > 0 */
+    struct limiter bytes;   /* --byte-rate bucket, when cfg.byte_rate > 0 */
+    atomic_bool overload;   /* the fail policy tripped */
     _Atomic uint64_t wait_ns, waits;
 };
 

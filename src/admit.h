@@ -26,13 +26,13 @@ struct shed;
 
 struct admit_config {
     enum policy policy;
-    int64_t timeout_ns;    /* -t, for timeout and fail */
-    double rate, burst;    /* records per second (0: no limit) and bucket size */
-    double byte_rate;      /* bytes per second (0: no limit) */
-    double byte_burst;     /* byte bucket size */
-    struct queue *queue;   /* where admitted records go */
-    struct shed *shed;     /* where the others go */
-    struct reporter *rep;  /* for running out of memory */
+    int64_t timeout_ns;   /* -t, for timeout and fail */
+    double rate, burst;   /* records per second (0: no limit) and bucket size */
+    double byte_rate;     /* bytes per second (0: no limit) */
+    double byte_burst;    /* byte bucket size */
+    struct queue *queue;  /* where admitted records go */
+    struct shed *shed;    /* where the others go */
+    struct reporter *rep; /* for running out of memory */
     /* The clock: monotonic ns, and a sleep that returns early once intake
      * is stopped. */
     int64_t (*now)(void *ctx);

@@ -2,7 +2,9 @@
  * of record views into them.
  *
  * Ownership: a chunk is freed when its last reference is dropped; every
- * batch holds one reference to the chunk its records point into. A batch
+ * batch holds one reference to the chunk its records point into, and owns
+ * the output buffer its stage wrote (never the chunk: the input stays as
+ * read, so that rejects get what came in). A batch
  * has exactly one owner at a time (the reader, the queue, a worker, the
  * writer); handing it on hands on the duty to batch_free it. All
  * *_free(NULL) calls do nothing. Chunk reference counts are atomic; all
@@ -10,6 +12,7 @@
 #ifndef WEIR_BATCH_H
 #define WEIR_BATCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +24,7 @@ struct chunk {
     struct chunk *next;      /* link while pooled */
     size_t cap;              /* bytes usable in data[] */
     size_t len;              /* bytes filled (reader-owned) */
-    int refs;                /* atomic; see chunk_ref/chunk_unref */
+    atomic_int refs;         /* see chunk_ref/chunk_unref */
     char data[];
 };
 
@@ -58,19 +61,21 @@ struct batch {
     struct rec *recs;    /* the records, n of them */
     size_t n;
     size_t bytes;     /* payload + delimiters of recs */
-    uint64_t seq0;    /* record number of recs[0], 1-based */
+    uint64_t recno0;  /* record number of recs[0], 1-based */
     uint64_t piece;   /* output order: numbered when a worker takes it */
     int64_t t_in;     /* when the records were read (ns): timeouts count from here */
     int64_t t_queued; /* when they were admitted to the queue: latency counts from here */
     bool open_end;    /* the last record lacks its delimiter */
-    bool waited;      /* intake waited for tokens for these records */
     /* results, filled by the stage */
-    struct seg *segs; /* output, in order */
+    struct seg *segs; /* output, in order: into chunk (records kept as they are) or obuf */
     size_t nsegs, segcap;
-    uint64_t n_done;    /* records processed */
-    uint64_t n_failed;  /* records that failed in the stage */
-    uint64_t n_out;     /* records written out */
-    uint64_t bytes_out; /* sum of segs lengths */
+    char *obuf;           /* bytes the stage made (upper, lower); see batch_reserve */
+    size_t olen, ocap;    /* bytes used, allocated */
+    struct chunk *ochunk; /* the pooled chunk obuf lies in, or NULL when malloc'd */
+    uint64_t n_done;      /* records processed */
+    uint64_t n_failed;    /* records that failed in the stage */
+    uint64_t n_out;       /* records written out */
+    uint64_t bytes_out;   /* sum of segs lengths */
 };
 
 /* A batch with room for `cap` records of chunk c (takes a new reference to
@@ -93,6 +98,13 @@ static inline size_t batch_rec_size(const struct batch *b, size_t i)
 {
     return b->recs[i].len + !(b->open_end && i + 1 == b->n);
 }
+
+/* Makes room for cap bytes in b->obuf, keeping its first b->olen bytes;
+ * a buffer of a quarter chunk or more is a chunk from the pool of b's
+ * chunk (warm memory). Segments point into it, so it must not move once
+ * used: reserve all the output the batch can make before emitting from
+ * it. Returns 0 or -ENOMEM (b unchanged). */
+int batch_reserve(struct batch *b, size_t cap);
 
 /* Appends output segment [p, p+len) to b, merging with the previous one
  * when contiguous. Returns 0 or -ENOMEM. */

@@ -107,60 +107,55 @@ static enum cli_action argtable_error(struct arg_end *end)
     return r;
 }
 
-enum cli_action cli_parse(int argc, char **argv, struct options *o)
-{
-    struct arg_lit *null = arg_lit0("0", "null", "records end with NUL instead of newline");
-    struct arg_str *delim =
-        arg_str0("d", "delimiter", "C", "record delimiter: a byte or \\n \\t \\r \\0 \\\\ \\xHH");
-    struct arg_str *maxrec = arg_str0(NULL, "max-record", "SIZE", "longest record processed (16M)");
-    struct arg_str *cap = arg_str0("c", "capacity", "N", "queue bound in records (1024)");
-    struct arg_str *capb = arg_str0(NULL, "capacity-bytes", "SIZE", "queue bound in bytes (64M)");
-    struct arg_str *jobs = arg_str0("j", "workers,jobs", "N", "worker threads (0: online CPUs)");
-    struct arg_lit *unord = arg_lit0("u", "unordered", "write results in completion order");
-    struct arg_str *pol = arg_str0("p", "policy", "P", "block|drop|drop-oldest|timeout|fail");
-    struct arg_str *tmo = arg_str0("t", "timeout", "DUR", "wait bound for timeout and fail");
-    struct arg_str *rej =
-        arg_str0(NULL, "rejects", "FILE", "append shed and failed records to FILE");
-    struct arg_str *ops =
-        arg_strn("e", "op", "OP", 0, OPTIONS_MAX_OPS, "built-in operation, repeatable (cat)");
-    struct arg_str *rate = arg_str0("r", "rate", "RATE", "records admitted per second");
-    struct arg_str *burst =
-        arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
-    struct arg_str *brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
-    struct arg_str *bburst =
-        arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
-    struct arg_str *stats = arg_str0(NULL, "stats", "FORMAT", "summary at exit: text|json|none");
-    struct arg_lit *quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
-    struct arg_lit *help = arg_lit0("h", "help", "print this help and exit");
-    struct arg_lit *version = arg_lit0("V", "version", "print the version and exit");
-    struct arg_end *end = arg_end(8);
-    void *table[] = {null, delim, maxrec, cap,   capb,   jobs,  unord, pol,  tmo,     rej,
-                     ops,  rate,  burst,  brate, bburst, stats, quiet, help, version, end};
-    enum cli_action r = CLI_USAGE;
-    if (arg_nullcheck(table) != 0) {
-        fputs("weir: out of memory\n", stderr);
-        goto out;
-    }
-    int nerr = arg_parse(argc, argv, table);
-    if (help->count) {
-        printf("Usage: weir");
-        arg_print_syntax(stdout, table, "\n");
-        printf("Bounded, rate-limited, parallel record filter with explicit backpressure.\n\n");
-        arg_print_glossary_gnu(stdout, table);
-        fputs(help_tail, stdout);
-        r = CLI_EXIT;
-        goto out;
-    }
-    if (version->count) {
-        printf("weir %s\n", WEIR_VERSION);
-        r = CLI_EXIT;
-        goto out;
-    }
-    if (nerr) {
-        r = argtable_error(end);
-        goto out;
-    }
+/* The argtable entries, one per flag; the table built from them in cli_parse
+ * keeps this order, which is the order of the --help glossary. */
+struct args {
+    struct arg_lit *null;
+    struct arg_str *delim, *maxrec, *cap, *capb, *jobs;
+    struct arg_lit *unord;
+    struct arg_str *pol, *tmo, *rej, *ops, *rate, *burst, *brate, *bburst, *stats;
+    struct arg_lit *quiet, *help, *version;
+    struct arg_end *end;
+};
 
+/* Any of these may be NULL when out of memory: cli_parse checks the table. */
+static void args_new(struct args *a)
+{
+    a->null = arg_lit0("0", "null", "records end with NUL instead of newline");
+    a->delim =
+        arg_str0("d", "delimiter", "C", "record delimiter: a byte or \\n \\t \\r \\0 \\\\ \\xHH");
+    a->maxrec = arg_str0(NULL, "max-record", "SIZE", "longest record processed (16M)");
+    a->cap = arg_str0("c", "capacity", "N", "queue bound in records (1024)");
+    a->capb = arg_str0(NULL, "capacity-bytes", "SIZE", "queue bound in bytes (64M)");
+    a->jobs = arg_str0("j", "workers,jobs", "N", "worker threads (0: online CPUs)");
+    a->unord = arg_lit0("u", "unordered", "write results in completion order");
+    a->pol = arg_str0("p", "policy", "P", "block|drop|drop-oldest|timeout|fail");
+    a->tmo = arg_str0("t", "timeout", "DUR", "wait bound for timeout and fail");
+    a->rej = arg_str0(NULL, "rejects", "FILE", "append shed and failed records to FILE");
+    a->ops = arg_strn("e", "op", "OP", 0, OPTIONS_MAX_OPS, "built-in operation, repeatable (cat)");
+    a->rate = arg_str0("r", "rate", "RATE", "records admitted per second");
+    a->burst = arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
+    a->brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
+    a->bburst = arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
+    a->stats = arg_str0(NULL, "stats", "FORMAT", "summary at exit: text|json|none");
+    a->quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
+    a->help = arg_lit0("h", "help", "print this help and exit");
+    a->version = arg_lit0("V", "version", "print the version and exit");
+    a->end = arg_end(8);
+}
+
+static void print_help(void **table)
+{
+    printf("Usage: weir");
+    arg_print_syntax(stdout, table, "\n");
+    printf("Bounded, rate-limited, parallel record filter with explicit backpressure.\n\n");
+    arg_print_glossary_gnu(stdout, table);
+    fputs(help_tail, stdout);
+}
+
+/* Every field a flag does not set; the rest (rates, workers, ops) start at zero. */
+static void set_defaults(struct options *o)
+{
     *o = (struct options){
         .delim = '\n',
         .max_record = 16u << 20,
@@ -170,88 +165,133 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         .timeout_ns = 0,
         .stats = STATS_TEXT,
     };
-    if (null->count && delim->count) {
-        r = usage("-0/--null and -d/--delimiter conflict: give one");
-        goto out;
+}
+
+/* The parse_ and check_ functions below each return nonzero after printing
+ * the error. fill_options calls them in a fixed order, which decides the one
+ * error reported when several flags are wrong. */
+
+static int check_null_delim(const struct args *a)
+{
+    if (a->null->count && a->delim->count) {
+        usage("-0/--null and -d/--delimiter conflict: give one");
+        return -1;
     }
-    if (null->count)
+    return 0;
+}
+
+static int parse_records(const struct args *a, struct options *o)
+{
+    if (a->null->count)
         o->delim = '\0';
-    if (delim->count && parse_delim(delim->sval[0], &o->delim) != 0) {
-        r = usage("-d/--delimiter: expected one byte or an escape (\\n \\t \\r \\0 \\\\ \\xHH), "
-                  "got '%s'",
-                  delim->sval[0]);
-        goto out;
+    if (a->delim->count && parse_delim(a->delim->sval[0], &o->delim) != 0) {
+        usage("-d/--delimiter: expected one byte or an escape (\\n \\t \\r \\0 \\\\ \\xHH), "
+              "got '%s'",
+              a->delim->sval[0]);
+        return -1;
     }
+    return want_size(a->maxrec, "--max-record", MAX_RECORD_LIMIT, &o->max_record);
+}
+
+static int parse_queue(const struct args *a, struct options *o)
+{
     uint64_t v;
-    if (want_size(maxrec, "--max-record", MAX_RECORD_LIMIT, &o->max_record) ||
-        want_size(capb, "--capacity-bytes", UINT64_C(1) << 40, &o->capacity_bytes))
-        goto out;
-    if (want_count(cap, "-c/--capacity", 1, UINT64_C(1) << 30, &v))
-        goto out;
-    if (cap->count)
+    if (want_size(a->capb, "--capacity-bytes", UINT64_C(1) << 40, &o->capacity_bytes))
+        return -1;
+    if (want_count(a->cap, "-c/--capacity", 1, UINT64_C(1) << 30, &v))
+        return -1;
+    if (a->cap->count)
         o->capacity = (size_t)v;
     v = 0;
-    if (want_count(jobs, "-j/--workers", 0, MAX_WORKERS, &v))
-        goto out;
+    if (want_count(a->jobs, "-j/--workers", 0, MAX_WORKERS, &v))
+        return -1;
     if (v == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         v = n > 0 ? (uint64_t)MIN(n, MAX_WORKERS) : 1;
     }
     o->workers = (unsigned)v;
-    o->unordered = unord->count > 0;
-    if (pol->count && policy_parse(pol->sval[0], &o->policy) != 0) {
-        r = usage("-p/--policy: expected block, drop, drop-oldest, timeout or fail, got '%s'",
-                  pol->sval[0]);
-        goto out;
+    o->unordered = a->unord->count > 0;
+    return 0;
+}
+
+static int parse_policy(const struct args *a, struct options *o)
+{
+    if (a->pol->count && policy_parse(a->pol->sval[0], &o->policy) != 0) {
+        usage("-p/--policy: expected block, drop, drop-oldest, timeout or fail, got '%s'",
+              a->pol->sval[0]);
+        return -1;
     }
-    if (tmo->count) {
-        if (parse_duration(tmo->sval[0], &o->timeout_ns) != 0) {
-            r = usage("-t/--timeout: expected a duration such as 250ms, 2s or 1.5m, got '%s'",
-                      tmo->sval[0]);
-            goto out;
-        }
-        if (!pol->count)
+    if (a->tmo->count && parse_duration(a->tmo->sval[0], &o->timeout_ns) != 0) {
+        usage("-t/--timeout: expected a duration such as 250ms, 2s or 1.5m, got '%s'",
+              a->tmo->sval[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* -t alone implies -p timeout; a -t that no policy would use, or a timeout
+ * policy with no bound, is refused rather than guessed at. */
+static int check_timeout_policy(const struct args *a, struct options *o)
+{
+    if (a->tmo->count) {
+        if (!a->pol->count)
             o->policy = POLICY_TIMEOUT;
         else if (o->policy != POLICY_TIMEOUT && o->policy != POLICY_FAIL) {
-            r = usage("-t/--timeout applies to the timeout and fail policies, not '%s'",
-                      policy_name(o->policy));
-            goto out;
+            usage("-t/--timeout applies to the timeout and fail policies, not '%s'",
+                  policy_name(o->policy));
+            return -1;
         }
     } else if (o->policy == POLICY_TIMEOUT) {
-        r = usage("-p timeout needs -t/--timeout DUR (how long to wait before shedding)");
-        goto out;
+        usage("-p timeout needs -t/--timeout DUR (how long to wait before shedding)");
+        return -1;
     }
-    o->rejects_path = rej->count ? rej->sval[0] : NULL;
-    for (int i = 0; i < ops->count; i++)
-        o->ops[o->n_ops++] = ops->sval[i];
-    if (want_rate(rate, "-r/--rate", 0, &o->rate) ||
-        want_rate(brate, "--byte-rate", 1, &o->byte_rate))
-        goto out;
-    if (burst->count) {
-        if (!rate->count) {
-            r = usage("--burst needs -r/--rate");
-            goto out;
+    return 0;
+}
+
+static int parse_rates(const struct args *a, struct options *o)
+{
+    return want_rate(a->rate, "-r/--rate", 0, &o->rate) ||
+           want_rate(a->brate, "--byte-rate", 1, &o->byte_rate);
+}
+
+/* A bucket size without its rate would be silently ignored, so it is refused;
+ * each is checked just before its own value, as it always was. */
+static int parse_bursts(const struct args *a, struct options *o)
+{
+    uint64_t v;
+    if (a->burst->count) {
+        if (!a->rate->count) {
+            usage("--burst needs -r/--rate");
+            return -1;
         }
-        if (want_count(burst, "--burst", 1, UINT64_C(1) << 40, &v))
-            goto out;
+        if (want_count(a->burst, "--burst", 1, UINT64_C(1) << 40, &v))
+            return -1;
         o->burst = (double)v;
     } else {
         o->burst = MAX(1.0, floor(o->rate / 10));
     }
-    if (bburst->count) {
-        if (!brate->count) {
-            r = usage("--byte-burst needs --byte-rate");
-            goto out;
+    if (a->bburst->count) {
+        if (!a->brate->count) {
+            usage("--byte-burst needs --byte-rate");
+            return -1;
         }
         size_t bb;
-        if (want_size(bburst, "--byte-burst", UINT64_C(1) << 40, &bb))
-            goto out;
+        if (want_size(a->bburst, "--byte-burst", UINT64_C(1) << 40, &bb))
+            return -1;
         o->byte_burst = (double)bb;
     } else {
         o->byte_burst = MAX(1.0, floor(o->byte_rate / 10));
     }
-    if (stats->count) {
-        const char *s = stats->sval[0];
+    return 0;
+}
+
+static int parse_output(const struct args *a, struct options *o)
+{
+    o->rejects_path = a->rej->count ? a->rej->sval[0] : NULL;
+    for (int i = 0; i < a->ops->count; i++)
+        o->ops[o->n_ops++] = a->ops->sval[i];
+    if (a->stats->count) {
+        const char *s = a->stats->sval[0];
         if (strcmp(s, "text") == 0)
             o->stats = STATS_TEXT;
         else if (strcmp(s, "json") == 0)
@@ -259,13 +299,51 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         else if (strcmp(s, "none") == 0)
             o->stats = STATS_NONE;
         else {
-            r = usage("--stats: expected text, json or none, got '%s'", s);
-            goto out;
+            usage("--stats: expected text, json or none, got '%s'", s);
+            return -1;
         }
     }
-    if (quiet->count)
+    if (a->quiet->count)
         o->stats = STATS_NONE;
-    r = CLI_RUN;
+    return 0;
+}
+
+/* The cross-flag checks sit right after the values they compare are parsed,
+ * so -0 -d conflict before -d's value is looked at, and -t against -p once
+ * both are known. */
+static enum cli_action fill_options(const struct args *a, struct options *o)
+{
+    set_defaults(o);
+    if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
+        check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) || parse_output(a, o))
+        return CLI_USAGE;
+    return CLI_RUN;
+}
+
+enum cli_action cli_parse(int argc, char **argv, struct options *o)
+{
+    struct args a;
+    args_new(&a);
+    void *table[] = {a.null,   a.delim, a.maxrec, a.cap,  a.capb,    a.jobs,  a.unord,
+                     a.pol,    a.tmo,   a.rej,    a.ops,  a.rate,    a.burst, a.brate,
+                     a.bburst, a.stats, a.quiet,  a.help, a.version, a.end};
+    enum cli_action r = CLI_USAGE;
+    if (arg_nullcheck(table) != 0) {
+        fputs("weir: out of memory\n", stderr);
+        goto out;
+    }
+    int nerr = arg_parse(argc, argv, table);
+    if (a.help->count) {
+        print_help(table);
+        r = CLI_EXIT;
+    } else if (a.version->count) {
+        printf("weir %s\n", WEIR_VERSION);
+        r = CLI_EXIT;
+    } else if (nerr) {
+        r = argtable_error(a.end);
+    } else {
+        r = fill_options(&a, o);
+    }
 out:
     arg_freetable(table, sizeof table / sizeof table[0]);
     return r;

@@ -69,7 +69,7 @@ struct framer {
     size_t rec_start;    /* offset of the record not yet complete */
     size_t scan_pos;     /* where the delimiter search resumes */
     bool skipping;       /* the open record is oversize: its bytes are passed on */
-    uint64_t next_recno;   /* number of the next record, 1-based */
+    uint64_t next_recno; /* number of the next record, 1-based */
     struct batch *cur;   /* batch being filled, or NULL */
     int64_t now;         /* read time of the bytes being framed */
     mask64_fn mask64;    /* delimiter bits of 64 bytes, for this CPU */
@@ -141,7 +141,8 @@ static int add_record_slow(struct framer *f, size_t start, size_t len, bool open
     if (len > f->cfg.max_record) {
         int rc = flush_batch(f);
         if (rc == 0)
-            rc = f->cfg.on_oversize(f->cfg.ctx, recno, f->chunk->data + start, size, true, open_end);
+            rc =
+                f->cfg.on_oversize(f->cfg.ctx, recno, f->chunk->data + start, size, true, open_end);
         return rc;
     }
     struct batch *b = f->cur;
@@ -155,7 +156,7 @@ static int add_record_slow(struct framer *f, size_t start, size_t len, bool open
         b = f->cur = batch_new(f->chunk, f->cfg.batch_records);
         if (!b)
             return -ENOMEM;
-        b->seq0 = recno;
+        b->recno0 = recno;
         b->t_in = f->now;
     }
     b->recs[b->n++] = (struct rec){(uint32_t)start, (uint32_t)len};

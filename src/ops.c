@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "batch.h"
 #include "common.h"
@@ -21,10 +22,25 @@ struct op {
     int64_t ns;  /* sleep, spin */
 };
 
+/* The last stretch of a sleep is spun, not slept: even with no timer
+ * slack, waking from clock_nanosleep takes tens of microseconds (on a
+ * 2-CPU VM: 45 us typical after 100 us asleep, 70 us after 1 ms, several
+ * times that under load), and a sleep:20us that takes 100 us simulates a
+ * stage five times slower than asked. The tail follows the wake-up
+ * latency seen (its 90th percentile), within bounds that keep the CPU a
+ * long sleep burns small. */
+#define TAIL_START_NS INT64_C(50000)
+#define TAIL_MIN_NS INT64_C(10000)
+#define TAIL_MAX_NS INT64_C(250000)
+#define TAIL_STEP_NS INT64_C(1000)
+
 struct ops {
     size_t n; /* operations, cat removed */
     bool slow;
     bool whole_span; /* only upper/lower, and they leave the delimiter alone */
+    bool changes;    /* upper or lower: kept records are copied to the batch's obuf */
+    bool sleep_set;  /* this thread's timer slack was set (at the first sleep) */
+    int64_t tail_ns; /* how long before a sleep's deadline to start spinning */
     char *scratch;   /* a NUL-terminated copy of the record for regexec */
     size_t scratch_cap;
     struct op op[];
@@ -81,21 +97,23 @@ static int compile(const char *spec, struct op *op, char *err, size_t errlen)
     return -EINVAL;
 }
 
-struct ops *ops_new(const char *const *specs, size_t n, unsigned char delim, char *err,
-                    size_t errlen)
+int ops_new(const char *const *specs, size_t n, unsigned char delim, struct ops **out, char *msg,
+            size_t msglen)
 {
-    err[0] = '\0';
     struct ops *o = calloc(1, sizeof *o + n * sizeof o->op[0]);
     if (!o)
-        return NULL;
+        return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         struct op *op = &o->op[o->n];
-        if (compile(specs[i], op, err, errlen) != 0) {
+        int rc = compile(specs[i], op, msg, msglen);
+        if (rc) {
             ops_free(o);
-            return NULL;
+            return rc;
         }
         if (op->kind == OP_SLEEP || op->kind == OP_SPIN)
             o->slow = true;
+        if (op->kind == OP_UPPER || op->kind == OP_LOWER)
+            o->changes = true;
         if (op->kind != OP_CAT)
             o->n++;
     }
@@ -104,7 +122,8 @@ struct ops *ops_new(const char *const *specs, size_t n, unsigned char delim, cha
     for (size_t i = 0; i < o->n; i++)
         if (o->op[i].kind != OP_UPPER && o->op[i].kind != OP_LOWER)
             o->whole_span = false;
-    return o;
+    *out = o;
+    return 0;
 }
 
 bool ops_slow(const struct ops *o)
@@ -119,9 +138,10 @@ bool ops_identity(const struct ops *o)
 
 #define ONES UINT64_C(0x0101010101010101)
 
-/* Adds `delta` (0x20) to every byte of x in [lo, hi], eight at a time:
- * a byte's high bit after adding shows whether it is >= lo, or > hi;
- * bytes >= 0x80 are left alone. */
+/* Moves every byte of x in [lo, hi] by 0x20, up when `up`, else down,
+ * eight at a time: adding to the low seven bits of each byte, its high bit
+ * shows whether it is >= lo, or > hi (no carry crosses bytes); bytes
+ * >= 0x80 are left alone. lo must be > 0 and hi < 0x80. */
 static inline uint64_t shift_range8(uint64_t x, unsigned char lo, unsigned char hi, bool up)
 {
     uint64_t low7 = x & (0x7f * ONES);
@@ -131,33 +151,66 @@ static inline uint64_t shift_range8(uint64_t x, unsigned char lo, unsigned char 
     return up ? x + (in >> 2) : x - (in >> 2);
 }
 
-/* ASCII upper or lower case over p[0..len), in place. */
-static void change_case(char *p, size_t len, bool to_upper)
+/* src[0..len) in ASCII upper or lower case, to dst (which may be src):
+ * copying and mapping in one pass, eight bytes at a time. */
+static void change_case(char *dst, const char *src, size_t len, bool to_upper)
 {
     unsigned char lo = to_upper ? 'a' : 'A', hi = to_upper ? 'z' : 'Z';
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t x;
-        memcpy(&x, p + i, 8);
+        memcpy(&x, src + i, 8);
         x = shift_range8(x, lo, hi, !to_upper);
-        memcpy(p + i, &x, 8);
+        memcpy(dst + i, &x, 8);
     }
-    for (; i < len; i++)
-        if ((unsigned char)p[i] >= lo && (unsigned char)p[i] <= hi)
-            p[i] = (char)(p[i] ^ 0x20);
-}
-
-static void wait_until(int64_t deadline)
-{
-    struct timespec ts = ns_to_timespec(deadline);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (char)(c >= lo && c <= hi ? c ^ 0x20 : c);
+    }
 }
 
 static void spin_until(int64_t deadline)
 {
     while (now_ns() < deadline)
         ;
+}
+
+/* Timer slack lets the kernel wake a sleeper up to that much late (50 us
+ * by default) to batch wake-ups; a sleep op wants to be on time. Slack is
+ * per thread, and each worker's thread owns its struct ops, so this runs
+ * at its first sleep. Failing is harmless: wake-ups come later, and the
+ * spin tail grows to match. */
+static void sleep_setup(struct ops *o)
+{
+    o->sleep_set = true;
+    o->tail_ns = TAIL_START_NS;
+    if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) != 0)
+        o->tail_ns += TAIL_START_NS; /* the default slack: a better first guess */
+}
+
+/* Waits ns: asleep until a little before the deadline, then spinning to
+ * it, so that the wait ends within a microsecond or so of the deadline
+ * unless the thread is preempted. */
+static void sleep_for(struct ops *o, int64_t ns)
+{
+    if (!o->sleep_set)
+        sleep_setup(o);
+    int64_t deadline = now_ns() + ns;
+    if (ns > o->tail_ns) {
+        int64_t wake = deadline - o->tail_ns;
+        struct timespec ts = ns_to_timespec(wake);
+        int rc;
+        while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+            ;
+        if (rc == 0) {
+            /* the tail tracks the 90th percentile of lateness: a step up
+             * 9 times the step down settles where 1 wake-up in 10 is later */
+            int64_t late = now_ns() - wake;
+            o->tail_ns += late > o->tail_ns ? 9 * TAIL_STEP_NS : -TAIL_STEP_NS;
+            o->tail_ns = MIN(MAX(o->tail_ns, TAIL_MIN_NS), TAIL_MAX_NS);
+        } /* else an error this clock cannot give: the spin waits it all */
+    }
+    spin_until(deadline);
 }
 
 /* regexec on the payload. glibc honours REG_STARTEND (NUL bytes inside
@@ -180,18 +233,29 @@ static int match(struct ops *o, const regex_t *re, const char *p, size_t len)
     return regexec(re, o->scratch, 1, &m, REG_STARTEND) == 0;
 }
 
-/* Applies the chain to one payload: 1 to keep it, 0 when a filter drops
- * it, -ENOMEM. */
-static int apply(struct ops *o, char *p, size_t len)
+/* Applies the chain to record i of b and emits it if kept: 1 when kept,
+ * 0 when a filter dropped it, -ENOMEM. The first upper or lower copies the
+ * record (with its delimiter) to the end of b->obuf, and the ops after it
+ * work on the copy, which is output only if the record is kept (else the
+ * next record's copy overwrites it). */
+static int apply(struct ops *o, struct batch *b, size_t i)
 {
-    for (size_t i = 0; i < o->n; i++) {
-        const struct op *op = &o->op[i];
+    const char *p = b->chunk->data + b->recs[i].off;
+    size_t len = b->recs[i].len, size = batch_rec_size(b, i);
+    char *copy = NULL;
+    for (size_t k = 0; k < o->n; k++) {
+        const struct op *op = &o->op[k];
         switch (op->kind) {
         case OP_CAT:
             break;
         case OP_UPPER:
         case OP_LOWER:
-            change_case(p, len, op->kind == OP_UPPER);
+            if (!copy) {
+                copy = b->obuf + b->olen;
+                memcpy(copy + len, p + len, size - len);
+            }
+            change_case(copy, p, len, op->kind == OP_UPPER);
+            p = copy;
             break;
         case OP_GREP:
         case OP_GREPV: {
@@ -203,38 +267,44 @@ static int apply(struct ops *o, char *p, size_t len)
             break;
         }
         case OP_SLEEP:
-            wait_until(now_ns() + op->ns);
+            sleep_for(o, op->ns);
             break;
         case OP_SPIN:
             spin_until(now_ns() + op->ns);
             break;
         }
     }
-    return 1;
+    if (copy)
+        b->olen += size;
+    b->n_out++;
+    return batch_emit(b, p, size) == 0 ? 1 : -ENOMEM;
 }
 
 int ops_run(struct ops *o, struct batch *b)
 {
-    char *base = b->chunk->data;
     b->n_done = b->n;
-    if (o->n == 0 || o->whole_span) { /* records are one contiguous span */
+    if (b->n == 0)
+        return 0;
+    const char *base = b->chunk->data;
+    size_t first = b->recs[0].off, last = b->n - 1;
+    size_t span = b->recs[last].off + batch_rec_size(b, last) - first;
+    if (o->n == 0) { /* records are one contiguous span */
         b->n_out = b->n;
-        size_t first = b->recs[0].off, last = b->n - 1;
-        size_t end = b->recs[last].off + batch_rec_size(b, last);
-        for (size_t i = 0; i < o->n; i++)
-            change_case(base + first, end - first, o->op[i].kind == OP_UPPER);
-        return batch_emit(b, base + first, end - first);
+        return batch_emit(b, base + first, span);
+    }
+    /* the output is at most the input: reserved whole, obuf never moves */
+    if (o->changes && batch_reserve(b, span) != 0)
+        return -ENOMEM;
+    if (o->whole_span) {
+        /* upper and lower each set the case of every letter: the last one decides */
+        change_case(b->obuf, base + first, span, o->op[o->n - 1].kind == OP_UPPER);
+        b->olen = span;
+        b->n_out = b->n;
+        return batch_emit(b, b->obuf, span);
     }
     for (size_t i = 0; i < b->n; i++) {
-        char *p = base + b->recs[i].off;
-        int keep = apply(o, p, b->recs[i].len);
-        if (keep < 0)
-            return keep;
-        if (!keep)
-            continue;
-        b->n_out++;
-        int rc = batch_emit(b, p, batch_rec_size(b, i));
-        if (rc)
+        int rc = apply(o, b, i);
+        if (rc < 0)
             return rc;
     }
     return 0;

@@ -2,7 +2,8 @@
  * grepv:ERE, sleep:DUR, spin:DUR, applied in order to each record.
  *
  * A chain is compiled once per worker (glibc serialises regexec on a
- * shared pattern) and used by that worker only. */
+ * shared pattern) and used by that worker's thread only (sleep sets the
+ * thread's timer slack and learns its wake-up latency). */
 #ifndef WEIR_OPS_H
 #define WEIR_OPS_H
 
@@ -12,10 +13,10 @@
 struct batch;
 struct ops;
 
-/* Compiles specs[0..n) for records ending in delim. On error returns NULL and writes a message
- * naming the bad operation to err (NULL with err[0] == 0: out of memory). */
-struct ops *ops_new(const char *const *specs, size_t n, unsigned char delim, char *err,
-                    size_t errlen);
+/* Compiles specs[0..n) for records ending in delim into *out. 0, -EINVAL
+ * with a message naming the bad operation in msg, or -ENOMEM. */
+int ops_new(const char *const *specs, size_t n, unsigned char delim, struct ops **out, char *msg,
+            size_t msglen);
 void ops_free(struct ops *o);
 
 /* True when the chain sleeps or spins: such records are handed out one by
@@ -25,8 +26,11 @@ bool ops_slow(const struct ops *o);
 /* True when the chain leaves records as they are (only cat). */
 bool ops_identity(const struct ops *o);
 
-/* Applies the chain to every record of b (transforming bytes in place)
- * and fills b's output. Returns 0 or -ENOMEM. */
+/* Applies the chain to every record of b and fills b's output: segments
+ * into b's chunk for records kept as they are, into b->obuf for records
+ * upper or lower changed. The chunk stays as read, so that a batch shed
+ * after processing goes to the rejects file as it came in. Returns 0 or
+ * -ENOMEM. */
 int ops_run(struct ops *o, struct batch *b);
 
 #endif

@@ -21,20 +21,20 @@ struct reporter;
 struct shed;
 
 struct output_config {
-    int fd;                  /* stdout */
-    size_t slots;            /* batches out of the queue at most (queue's inflight) */
-    bool ordered;            /* input order, or as they finish */
-    struct queue *queue;     /* released as batches are written; aborted on failure */
-    struct shed *shed;       /* for batches that cannot be written */
+    int fd;              /* stdout */
+    size_t slots;        /* batches out of the queue at most (queue's inflight) */
+    bool ordered;        /* input order, or as they finish */
+    struct queue *queue; /* released as batches are written; aborted on failure */
+    struct shed *shed;   /* for batches that cannot be written */
     struct reporter *rep;
     void (*failed)(void *ctx); /* stdout failed: intake must stop */
     void *ctx;
 };
 
 struct output_figures {
-    uint64_t done;      /* records processed and written */
-    uint64_t records;   /* records written (a filter writes fewer) */
-    uint64_t bytes;     /* bytes written */
+    uint64_t done;        /* records processed and written */
+    uint64_t records;     /* records written (a filter writes fewer) */
+    uint64_t bytes;       /* bytes written */
     double latency_ms[5]; /* p50, p90, p99, p99.9, max, admitted to written */
 };
 

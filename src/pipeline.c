@@ -89,8 +89,8 @@ struct pipeline {
     pthread_t reader_tid, main_tid;
     bool reader_started;
     unsigned workers_started;
-    atomic_uint running; /* workers not yet finished */
-    int wake[2];         /* self-pipe: wakes the reader's poll */
+    atomic_uint running;    /* workers not yet finished */
+    int wake[2];            /* self-pipe: wakes the reader's poll */
     atomic_int stop_signal; /* first SIGINT/SIGTERM received */
     atomic_bool finished;   /* the last worker is done */
     /* intake figures */
@@ -176,8 +176,7 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     if (p->oversize_seen++ < OVERSIZE_WARNINGS)
         report_warning("record %" PRIu64 " is longer than --max-record %zu bytes: failed%s", recno,
                        p->o.max_record,
-                       p->oversize_seen == OVERSIZE_WARNINGS ? " (further ones not reported)"
-                                                             : "");
+                       p->oversize_seen == OVERSIZE_WARNINGS ? " (further ones not reported)" : "");
     return 0;
 }
 
@@ -231,8 +230,8 @@ static void *worker_main(void *arg)
         int rc = stage_run(w->stage, b);
         counter_add(&w->busy_ns, (uint64_t)(now_ns() - t0));
         if (rc) { /* the whole batch fails; the output sheds it */
-            report_error(&p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->seq0,
-                         b->seq0 + b->n - 1, strerror(-rc));
+            report_error(&p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->recno0,
+                         b->recno0 + b->n - 1, strerror(-rc));
             b->n_done = b->n_out = b->bytes_out = 0;
             b->n_failed = b->n;
             b->nsegs = 0;

@@ -11,10 +11,10 @@
 #include "report.h"
 
 struct shed {
-    struct rejects *rejects;  /* or NULL */
-    const char *path;         /* its name, for messages */
+    struct rejects *rejects; /* or NULL */
+    const char *path;        /* its name, for messages */
     struct reporter *rep;
-    atomic_bool broken;       /* the rejects file failed (reported) */
+    atomic_bool broken;        /* the rejects file failed (reported) */
     _Atomic uint64_t count[3]; /* by enum outcome */
 };
 

@@ -30,9 +30,10 @@ static const struct stage_kind builtin = {"builtin", builtin_run, builtin_close}
 
 static int builtin_open(const struct options *o, struct stage *s, char *msg, size_t msglen)
 {
-    struct ops *ops = ops_new(o->ops, o->n_ops, o->delim, msg, msglen);
-    if (!ops)
-        return msg[0] ? -EINVAL : -ENOMEM;
+    struct ops *ops;
+    int rc = ops_new(o->ops, o->n_ops, o->delim, &ops, msg, msglen);
+    if (rc)
+        return rc;
     s->kind = &builtin;
     s->impl = ops;
     s->identity = ops_identity(ops);
@@ -46,7 +47,6 @@ int stage_open(const struct options *o, unsigned worker, struct stage **out, cha
                size_t msglen)
 {
     (void)worker; /* external commands will see it as WEIR_WORKER */
-    msg[0] = '\0';
     struct stage *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;

@@ -27,13 +27,16 @@ load helper
 
 @test "fail policy stops reading inside an oversize record: it is counted, warned and terminated in the rejects" {
     printf 'a\nb\nc\nxxxxxxxxxx' >"$(T in)"
-    wrun -p fail -c 1 -e sleep:100ms --max-record 4 --rejects "$(T rej)" --stats json <"$(T in)"
+    # one worker: a is taken, b waits in the queue, c finds it full: overload
+    wrun -p fail -c 1 -j 1 -e sleep:100ms --max-record 4 --rejects "$(T rej)" --stats json \
+        <"$(T in)"
     [ "$status" -eq 75 ] || fail "exit $status: $stderr"
-    printf 'b\nc\nxxxxxxxxxx\n' >"$(T exp)"
+    printf 'c\nxxxxxxxxxx\n' >"$(T exp)"
     same_file "$(T exp)" "$(T rej)"
     [[ $stderr == *"record 4 is longer than --max-record 4 bytes"* ]] || fail "$stderr"
     [ "$(jget "$ERR" .records_in)" -eq 4 ]
-    [ "$(jget "$ERR" .records_failed)" -eq 3 ]
+    [ "$(jget "$ERR" .records_done)" -eq 2 ]
+    [ "$(jget "$ERR" .records_failed)" -eq 2 ]
     [ "$(jget "$ERR" .bytes_in)" -eq 16 ]
     check_invariant "$ERR"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Latency (SPEC §2): a record reaches stdout promptly even when no more
+# Latency (weir(1), DESCRIPTION): a record reaches stdout promptly even when no more
 # input arrives (tail -f style). The bound checked is a generous 1 s (the
 # contract says 10 ms) so the test never depends on machine speed.
 

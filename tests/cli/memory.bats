@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Memory is bounded by the flags (SPEC §2): with stdout stalled weir stops
+# Memory is bounded by the flags (weir(1), DESCRIPTION): with stdout stalled weir stops
 # reading, and in ordered mode a slow record at the head does not let
 # finished records pile up. Measured on the input side (bytes weir read,
 # from /proc/PID/io), which means the same under sanitizers.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Built-in operations (SPEC §5): cat, upper, lower, grep:ERE, grepv:ERE,
+# Built-in operations (weir(1), OPERATIONS): cat, upper, lower, grep:ERE, grepv:ERE,
 # sleep:DUR, spin:DUR, chained in order; results compared with grep -E / tr.
 
 load helper

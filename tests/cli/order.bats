@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Output order (SPEC §2): input order by default whatever the workers do;
+# Output order (weir(1), DESCRIPTION): input order by default whatever the workers do;
 # -u/--unordered writes a permutation of the input.
 
 load helper

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Overflow policies (SPEC §3) with a tiny queue and a slow stage. Drop
+# Overflow policies (weir(1), POLICIES) with a tiny queue and a slow stage. Drop
 # counts race with the machine's speed, so the tests check invariants:
 # every input record ends up exactly once in stdout or the rejects file,
 # and records_in == done + dropped + timed_out + failed.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Rate limiting (SPEC §4): token buckets on records (-r/--burst) and bytes
+# Rate limiting (weir(1), RATE LIMITING): token buckets on records (-r/--burst) and bytes
 # (--byte-rate/--byte-burst), classic semantics: the bucket starts full,
 # at most burst + rate*T admitted over any T, idle time banks no more than
 # the burst, waiting obeys the policy. Lower time bounds are mathematical

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Records (SPEC §1): delimiters, the open last record, raw bytes, empty
+# Records (weir(1), DESCRIPTION): delimiters, the open last record, raw bytes, empty
 # records, --max-record, large records and long streams.
 
 load helper

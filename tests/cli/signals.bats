@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Signals and a closed stdout (SPEC §8): SIGINT/SIGTERM drain and exit
+# Signals and a closed stdout (weir(1), SIGNALS): SIGINT/SIGTERM drain and exit
 # 130/143, a second signal aborts at once, EPIPE exits 141 quietly.
 
 load helper

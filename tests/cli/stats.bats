@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Stats (SPEC §7): the JSON summary's keys and figures, the text summary,
+# Stats (weir(1), STATISTICS): the JSON summary's keys and figures, the text summary,
 # --stats none / -q, and a SIGUSR1 snapshot while running.
 
 load helper

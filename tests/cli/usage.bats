@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Command line: --help, --version, and every usage error (SPEC §8: one line
+# Command line: --help, --version, and every usage error (weir(1), OPTIONS: one line
 # naming the flag plus a hint to --help, exit 2, stdin left alone).
 
 load helper

@@ -25,7 +25,7 @@ static struct batch *mk(uint64_t first, size_t n, size_t width)
     c->len = n * (width + 1);
     b->n = n;
     b->bytes = n * (width + 1);
-    b->seq0 = first;
+    b->recno0 = first;
     return b;
 }
 

@@ -21,8 +21,8 @@
 #include "tap.h"
 
 struct fake {
-    int64_t now;    /* the fake clock */
-    int64_t late;   /* how late each sleep wakes up */
+    int64_t now;  /* the fake clock */
+    int64_t late; /* how late each sleep wakes up */
     int sleeps;
     int stop_after; /* stop intake after this many sleeps (0: never) */
     bool stopped;

@@ -99,7 +99,7 @@ static void render_batch(struct ctx *c, const struct batch *b)
     for (size_t i = 0; i < b->n; i++) {
         char num[32];
         sep(c);
-        snprintf(num, sizeof num, "%" PRIu64 ":", b->seq0 + i);
+        snprintf(num, sizeof num, "%" PRIu64 ":", b->recno0 + i);
         text_puts(&c->out, num);
         text_escaped(&c->out, b->chunk->data + b->recs[i].off, b->recs[i].len);
         if (b->open_end && i + 1 == b->n)
@@ -112,31 +112,31 @@ static int on_batch(void *arg, struct batch *b)
     struct ctx *c = arg;
     if (b->n == 0)
         violation(c, "empty batch", c->next_seq);
-    if (b->seq0 != c->next_seq)
-        violation(c, "batch seq0 is not the next record number", b->seq0);
+    if (b->recno0 != c->next_seq)
+        violation(c, "batch recno0 is not the next record number", b->recno0);
     if (b->n > c->batch_records)
-        violation(c, "batch over batch_records", b->seq0);
+        violation(c, "batch over batch_records", b->recno0);
     if (b->bytes > c->batch_bytes && b->n > 1)
-        violation(c, "batch over batch_bytes with more than one record", b->seq0);
+        violation(c, "batch over batch_bytes with more than one record", b->recno0);
     if (b->open_end && !c->finishing)
-        violation(c, "open_end before the end of input", b->seq0);
+        violation(c, "open_end before the end of input", b->recno0);
     size_t bytes = 0;
     for (size_t i = 0; i < b->n; i++) {
         const struct rec *r = &b->recs[i];
         bool open = b->open_end && i + 1 == b->n;
         bytes += r->len + !open;
         if ((size_t)r->off + r->len + !open > b->chunk->len)
-            violation(c, "record beyond the chunk's filled bytes", b->seq0 + i);
+            violation(c, "record beyond the chunk's filled bytes", b->recno0 + i);
         else if (!open && (unsigned char)b->chunk->data[r->off + r->len] != c->delim)
-            violation(c, "record not followed by its delimiter", b->seq0 + i);
+            violation(c, "record not followed by its delimiter", b->recno0 + i);
         if (memchr(b->chunk->data + r->off, c->delim, r->len))
-            violation(c, "delimiter inside a record", b->seq0 + i);
+            violation(c, "delimiter inside a record", b->recno0 + i);
         if (i + 1 < b->n && b->recs[i + 1].off != r->off + r->len + 1)
-            violation(c, "records of a batch not contiguous", b->seq0 + i);
+            violation(c, "records of a batch not contiguous", b->recno0 + i);
     }
     if (bytes != b->bytes)
-        violation(c, "batch->bytes is not payload + delimiters", b->seq0);
-    c->next_seq = b->seq0 + b->n;
+        violation(c, "batch->bytes is not payload + delimiters", b->recno0);
+    c->next_seq = b->recno0 + b->n;
     if (c->batches < MAX_HELD) {
         c->batch_n[c->batches] = b->n;
         c->batch_t[c->batches] = b->t_in;

@@ -27,7 +27,7 @@
 #include "tap.h"
 
 /* The record numbers of a list of batches linked by ->next, as "1,2,3";
- * "?" marks a record whose payload does not match seq0 + i. */
+ * "?" marks a record whose payload does not match recno0 + i. */
 static void render(const struct batch *b, char *buf, size_t len)
 {
     size_t at = 0;
@@ -36,7 +36,7 @@ static void render(const struct batch *b, char *buf, size_t len)
         for (size_t i = 0; i < b->n && at < len; i++) { /* stops when buf is full */
             uint64_t v = rec_value(b, i);
             int w = snprintf(buf + at, len - at, "%s%" PRIu64 "%s", at ? "," : "", v,
-                             v == b->seq0 + i ? "" : "?");
+                             v == b->recno0 + i ? "" : "?");
             at += (size_t)w;
         }
     }
@@ -120,7 +120,7 @@ static void test_prefix(void)
     char got[64];
     render(b, got, sizeof got);
     is_str(got, "6,7", "the rest is the tail: records 6 and 7");
-    is_int(b->seq0, 6, "the rest starts at record 6");
+    is_int(b->recno0, 6, "the rest starts at record 6");
     is_int(b->bytes, 8, "the rest's bytes are its two records");
 
     struct batch *c = mk(99, 1, 3);
@@ -144,7 +144,7 @@ static void test_byte_bound(void)
     struct queue *q = queue_new(100, 10, 10);
     struct batch *b = mk(1, 3, 3);
     is_int(queue_push(q, &b, 0), 2, "byte bound 10: of three 4-byte records two fit");
-    ok(b && b->n == 1 && b->seq0 == 3, "the third stays with the caller");
+    ok(b && b->n == 1 && b->recno0 == 3, "the third stays with the caller");
     is_int(queue_push(q, &b, 0), 0, "8 of 10 bytes queued: a 4-byte record does not fit");
     pop_is(q, 0, "1,2", "pop the two");
     is_int(queue_push(q, &b, 0), 1, "now it fits");
@@ -261,7 +261,7 @@ static void test_pop_waits_for_push(void)
     is_int(queue_push(q, &b, 0), 2, "push while a popper waits");
     join(t, q, "pop released by a push");
     is_int(p.rc, 0, "the waiting pop returns the batch");
-    ok(p.b && p.b->n == 2 && p.b->seq0 == 5, "records 5 and 6");
+    ok(p.b && p.b->n == 2 && p.b->recno0 == 5, "records 5 and 6");
     batch_free(p.b);
     queue_release(q);
 
@@ -287,7 +287,7 @@ static void test_interrupt(void)
     queue_interrupt(q);
     join(t, q, "push released by interrupt");
     is_int(p.admitted, 0, "interrupt: a push blocked on a full queue returns, nothing admitted");
-    ok(p.b && p.b->n == 1 && p.b->seq0 == 2, "interrupt: the record stays with the pusher");
+    ok(p.b && p.b->n == 1 && p.b->recno0 == 2, "interrupt: the record stays with the pusher");
     is_int(queue_push(q, &p.b, NS_FOREVER), 0, "after interrupt a NS_FOREVER push does not wait");
     batch_free(p.b);
     pop_is(q, 0, "1", "interrupt does not lose queued records");
@@ -390,7 +390,7 @@ static void test_inflight(void)
     queue_release(q);
     join(t, q, "pop released by queue_release");
     ok(atomic_load(&p.done) && p.rc == 0, "queue_release lets the third pop through");
-    ok(p.b && p.b->seq0 == 3 && p.b->piece == 2, "it gets record 3 as piece 2");
+    ok(p.b && p.b->recno0 == 3 && p.b->piece == 2, "it gets record 3 as piece 2");
     is_int(a->piece, 0, "pieces in pop order: 0");
     is_int(b->piece, 1, "pieces in pop order: 1");
     batch_free(a);
@@ -457,14 +457,15 @@ static void test_trypop(void)
         queue_push(q, &b, 0);
     }
     is_int(queue_trypop(q, 1, &x), 0, "trypop with a batch queued");
-    ok(x && x->n == 1 && x->seq0 == 1 && x->piece == 0, "trypop max 1: record 1 as piece 0");
+    ok(x && x->n == 1 && x->recno0 == 1 && x->piece == 0, "trypop max 1: record 1 as piece 0");
     is_int(queue_trypop(q, 0, &y), 0, "trypop again");
-    ok(y && y->n == 1 && y->seq0 == 2 && y->piece == 1, "the rest of the split: record 2, piece 1");
+    ok(y && y->n == 1 && y->recno0 == 2 && y->piece == 1,
+       "the rest of the split: record 2, piece 1");
     is_int(queue_trypop(q, 0, &z), -EAGAIN, "inflight 2 reached: trypop gives -EAGAIN");
     batch_free(x);
     queue_release(q);
     is_int(queue_trypop(q, 0, &z), 0, "after a release trypop gets the next batch");
-    ok(z && z->seq0 == 3 && z->n == 2 && z->piece == 2, "records 3-4 as piece 2");
+    ok(z && z->recno0 == 3 && z->n == 2 && z->piece == 2, "records 3-4 as piece 2");
     batch_free(y);
     batch_free(z);
     queue_release(q);
@@ -680,7 +681,7 @@ static void test_stats(void)
 #define STRESS_CONSUMERS 4
 
 struct logent {
-    uint64_t piece, seq0;
+    uint64_t piece, recno0;
     size_t n;
 };
 
@@ -688,7 +689,7 @@ struct stress {
     struct queue *q;
     struct chunk *chunk;
     unsigned char *seen;  /* times each record was popped (atomic adds) */
-    atomic_int bad_value; /* a record whose payload is not seq0 + i */
+    atomic_int bad_value; /* a record whose payload is not recno0 + i */
     atomic_size_t npop;
     struct logent *log; /* every pop, by pop counter */
     atomic_size_t records_out;
@@ -719,14 +720,14 @@ static void *consumer_main(void *arg)
             break;
         for (size_t i = 0; i < b->n; i++) {
             uint64_t v = rec_value(b, i);
-            if (v != b->seq0 + i || v == 0 || v > STRESS_RECORDS)
+            if (v != b->recno0 + i || v == 0 || v > STRESS_RECORDS)
                 atomic_store(&s->bad_value, 1);
             else
                 __atomic_fetch_add(&s->seen[v - 1], 1, __ATOMIC_RELAXED);
         }
         size_t k = atomic_fetch_add(&s->npop, 1);
         if (k < STRESS_RECORDS)
-            s->log[k] = (struct logent){b->piece, b->seq0, b->n};
+            s->log[k] = (struct logent){b->piece, b->recno0, b->n};
         atomic_fetch_add(&s->records_out, b->n);
         batch_free(b);
         queue_release(s->q);
@@ -774,7 +775,7 @@ static void test_stress(void)
             b->recs[i] = (struct rec){(uint32_t)((next + i) * w), STRESS_WIDTH};
         b->n = n;
         b->bytes = n * w;
-        b->seq0 = next + 1;
+        b->recno0 = next + 1;
         next += n;
         while (b) {
             bool nowait = xorshift(&rng) % 2;
@@ -816,9 +817,9 @@ static void test_stress(void)
     size_t gaps = 0;
     uint64_t want_seq = 1;
     for (size_t i = 0; i < npop; i++) {
-        if (s.log[i].piece != i || s.log[i].seq0 != want_seq)
+        if (s.log[i].piece != i || s.log[i].recno0 != want_seq)
             gaps++;
-        want_seq = s.log[i].seq0 + s.log[i].n;
+        want_seq = s.log[i].recno0 + s.log[i].n;
     }
     ok(gaps == 0, "stress: pieces 0..%zu in pop order follow input order (%zu out of place)",
        npop - 1, gaps);

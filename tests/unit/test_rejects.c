@@ -74,7 +74,7 @@ static void file_is(const char *path, const char *want, size_t want_len, const c
 
 /* A batch over a copy of `in` framed by delim; the last record is open when
  * `in` does not end with the delimiter. */
-static struct batch *mkbatch(const char *in, size_t len, unsigned char delim, uint64_t seq0)
+static struct batch *mkbatch(const char *in, size_t len, unsigned char delim, uint64_t recno0)
 {
     struct chunk *c = chunk_new(NULL, len + 1);
     memcpy(c->data, in, len);
@@ -94,7 +94,7 @@ static struct batch *mkbatch(const char *in, size_t len, unsigned char delim, ui
     }
     b->bytes = len;
     b->open_end = open;
-    b->seq0 = seq0;
+    b->recno0 = recno0;
     return b;
 }
 

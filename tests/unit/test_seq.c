@@ -256,7 +256,7 @@ static void *producer_main(void *arg)
         b->recs[0] = (struct rec){0, 0};
         b->n = 1;
         b->bytes = 1;
-        b->seq0 = i + 1;
+        b->recno0 = i + 1;
         queue_push(q, &b, NS_FOREVER);
         batch_free(b); /* NULL: a forever push admits all */
     }
