@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void line(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void line(const char *fmt, va_list ap)
 {
     flockfile(stderr); /* one whole line, whichever thread reports */
     fputs("weir: ", stderr);
