@@ -114,6 +114,7 @@ void batch_free(struct batch *b)
         return;
     chunk_unref(b->chunk);
     free(b->segs);
+    free(b->failed);
     if (b->ochunk)
         chunk_unref(b->ochunk);
     else
@@ -156,6 +157,40 @@ int batch_compact(struct batch *b)
     chunk_unref(b->chunk);
     b->chunk = c;
     return 0;
+}
+
+struct batch *batch_join(struct batch *list)
+{
+    if (!list->next)
+        return list;
+    size_t n = 0, bytes = 0;
+    for (struct batch *e = list; e; e = e->next) {
+        n += e->n;
+        bytes += e->bytes;
+    }
+    struct chunk *c = chunk_new(NULL, bytes);
+    struct batch *j = c ? batch_new(c, n) : NULL;
+    chunk_unref(c); /* j holds it */
+    if (!j)
+        return NULL;
+    j->recno0 = list->recno0;
+    j->piece = list->piece;
+    j->t_in = list->t_in;
+    j->t_queued = list->t_queued;
+    while (list) {
+        struct batch *e = list;
+        list = e->next;
+        size_t first = e->recs[0].off;
+        memcpy(c->data + c->len, e->chunk->data + first, e->bytes);
+        for (size_t i = 0; i < e->n; i++)
+            j->recs[j->n++] = (struct rec){(uint32_t)(e->recs[i].off - first + c->len),
+                                           e->recs[i].len};
+        c->len += e->bytes;
+        j->open_end = e->open_end;
+        batch_free(e);
+    }
+    j->bytes = bytes;
+    return j;
 }
 
 int batch_reserve(struct batch *b, size_t cap)

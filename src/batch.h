@@ -74,6 +74,8 @@ struct batch {
     struct chunk *ochunk; /* the pooled chunk obuf lies in, or NULL when malloc'd */
     uint64_t n_done;      /* records processed */
     uint64_t n_failed;    /* records that failed in the stage */
+    bool *failed;         /* which ones, when some but not all did (else NULL) */
+    bool interrupted;     /* a stop signal ended the stage: failures count as dropped */
     uint64_t n_out;       /* records written out */
     uint64_t bytes_out;   /* sum of segs lengths */
 };
@@ -98,6 +100,12 @@ static inline size_t batch_rec_size(const struct batch *b, size_t i)
 {
     return b->recs[i].len + !(b->open_end && i + 1 == b->n);
 }
+
+/* Joins a list of consecutive batches (linked by ->next) into one, with a
+ * chunk of its own holding their records; it takes the first one's
+ * numbers and times. The list is consumed; a list of one is returned as
+ * it is. NULL when out of memory (the list unchanged). */
+struct batch *batch_join(struct batch *list);
 
 /* Makes room for cap bytes in b->obuf, keeping its first b->olen bytes;
  * a buffer of a quarter chunk or more is a chunk from the pool of b's

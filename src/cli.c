@@ -1,16 +1,20 @@
 /* cli.c - parses the command line with argtable2, checks every value with
  * parse.c, refuses conflicting flags, and fills struct options. Errors are
- * one line: the flag, what was expected, and a pointer to --help. */
+ * one line: the flag, what was expected, and a pointer to --help. COMMAND
+ * (from the first non-option, or after --) is split off before argtable2
+ * sees argv, and looked up before any input is read. */
 #include "cli.h"
 
 #include <argtable2.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -18,6 +22,8 @@
 
 #define MAX_WORKERS 1024
 #define MAX_RECORD_LIMIT (UINT64_C(1) << 30) /* records are addressed with 32 bits */
+#define MAX_RETRIES 1000
+#define DEFAULT_PATH "/usr/bin:/bin" /* COMMAND's search path when PATH is unset */
 
 static const char *const help_tail =
     "\n"
@@ -33,8 +39,14 @@ static const char *const help_tail =
     "  fail         wait up to -t (default 0), then drain and exit 75\n"
     "Operations: cat, upper, lower, grep:ERE, grepv:ERE, sleep:DUR, spin:DUR.\n"
     "\n"
+    "COMMAND (everything from the first non-option, or after --) runs as:\n"
+    "  -x, --exec   once per record (the default)\n"
+    "  --coproc     once per worker, kept running; one reply per record\n"
+    "  --pipe       once per block of records (--block, --block-records)\n"
+    "\n"
     "Exit status: 0 done, 1 runtime error, 2 usage error, 75 overload (fail),\n"
-    "130/143 interrupted, 141 stdout closed.\n";
+    "126 COMMAND not executable, 127 COMMAND not found, 130/143 interrupted,\n"
+    "141 stdout closed.\n";
 
 __attribute__((format(printf, 1, 2))) static enum cli_action usage(const char *fmt, ...)
 {
@@ -113,7 +125,10 @@ struct args {
     struct arg_lit *null;
     struct arg_str *delim, *maxrec, *cap, *capb, *jobs;
     struct arg_lit *unord;
-    struct arg_str *pol, *tmo, *rej, *ops, *rate, *burst, *brate, *bburst, *stats;
+    struct arg_str *pol, *tmo, *rej, *ops;
+    struct arg_lit *exec, *coproc, *pipe;
+    struct arg_str *block, *blockr, *jtmo, *retries, *onerr;
+    struct arg_str *rate, *burst, *brate, *bburst, *stats;
     struct arg_lit *quiet, *help, *version;
     struct arg_end *end;
 };
@@ -133,6 +148,14 @@ static void args_new(struct args *a)
     a->tmo = arg_str0("t", "timeout", "DUR", "wait bound for timeout and fail");
     a->rej = arg_str0(NULL, "rejects", "FILE", "append shed and failed records to FILE");
     a->ops = arg_strn("e", "op", "OP", 0, OPTIONS_MAX_OPS, "built-in operation, repeatable (cat)");
+    a->exec = arg_lit0("x", "exec", "run COMMAND once per record (default)");
+    a->coproc = arg_lit0(NULL, "coproc", "run COMMAND once per worker");
+    a->pipe = arg_lit0(NULL, "pipe", "run COMMAND once per block of records");
+    a->block = arg_str0(NULL, "block", "SIZE", "--pipe: most bytes in a block (1M)");
+    a->blockr = arg_str0(NULL, "block-records", "N", "--pipe: most records in a block (no bound)");
+    a->jtmo = arg_str0(NULL, "job-timeout", "DUR", "time limit of one COMMAND job (none)");
+    a->retries = arg_str0(NULL, "retries", "N", "retries of a failed job (0)");
+    a->onerr = arg_str0(NULL, "on-error", "skip|fail", "after a failed job: go on, or stop (skip)");
     a->rate = arg_str0("r", "rate", "RATE", "records admitted per second");
     a->burst = arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
     a->brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
@@ -147,7 +170,7 @@ static void args_new(struct args *a)
 static void print_help(void **table)
 {
     printf("Usage: weir");
-    arg_print_syntax(stdout, table, "\n");
+    arg_print_syntax(stdout, table, " [--] [COMMAND [ARG...]]\n");
     printf("Bounded, rate-limited, parallel record filter with explicit backpressure.\n\n");
     arg_print_glossary_gnu(stdout, table);
     fputs(help_tail, stdout);
@@ -164,6 +187,9 @@ static void set_defaults(struct options *o)
         .policy = POLICY_BLOCK,
         .timeout_ns = 0,
         .stats = STATS_TEXT,
+        .mode = MODE_OPS,
+        .block_bytes = 1u << 20,
+        .on_error = ON_ERROR_SKIP,
     };
 }
 
@@ -308,31 +334,260 @@ static int parse_output(const struct args *a, struct options *o)
     return 0;
 }
 
+/* COMMAND and the shape it runs in. A shape flag without COMMAND, or -e
+ * with one, would be ignored, so it is refused. */
+static int parse_mode(const struct args *a, char *const *cmd, struct options *o)
+{
+    const struct arg_lit *lit[] = {a->exec, a->coproc, a->pipe};
+    static const char *const name[] = {"-x/--exec", "--coproc", "--pipe"};
+    static const enum stage_mode mode[] = {MODE_EXEC, MODE_COPROC, MODE_PIPE};
+    int given = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!lit[i]->count)
+            continue;
+        if (given >= 0) {
+            usage("%s and %s conflict: give one", name[given], name[i]);
+            return -1;
+        }
+        given = i;
+    }
+    if (given >= 0 && !cmd) {
+        usage("%s needs a COMMAND", name[given]);
+        return -1;
+    }
+    if (cmd && a->ops->count) {
+        usage("-e/--op cannot be combined with a COMMAND");
+        return -1;
+    }
+    o->command = cmd;
+    o->mode = !cmd ? MODE_OPS : given >= 0 ? mode[given] : MODE_EXEC;
+    return 0;
+}
+
+/* --block and --block-records shape --pipe's blocks and nothing else. With
+ * --pipe the queue is bounded by bytes unless -c is given: a block may
+ * hold many more records than the record bound's default. */
+static int parse_blocks(const struct args *a, struct options *o)
+{
+    uint64_t v;
+    if (o->mode != MODE_PIPE) {
+        if (a->block->count || a->blockr->count) {
+            usage("%s needs --pipe", a->block->count ? "--block" : "--block-records");
+            return -1;
+        }
+        return 0;
+    }
+    if (want_size(a->block, "--block", UINT64_C(1) << 40, &o->block_bytes))
+        return -1;
+    if (want_count(a->blockr, "--block-records", 1, UINT64_C(1) << 30, &v))
+        return -1;
+    if (a->blockr->count)
+        o->block_records = (size_t)v;
+    if (!a->cap->count)
+        o->capacity = SIZE_MAX / 2; /* no bound; far from overflow in queue.c */
+    return 0;
+}
+
+/* How a COMMAND job may fail, and what that does; only with a COMMAND. */
+static int parse_jobs(const struct args *a, struct options *o)
+{
+    uint64_t v = 0;
+    if (!o->command) {
+        const char *flag = a->jtmo->count      ? "--job-timeout"
+                           : a->retries->count ? "--retries"
+                           : a->onerr->count   ? "--on-error"
+                                               : NULL;
+        if (flag)
+            usage("%s needs a COMMAND", flag);
+        return flag ? -1 : 0;
+    }
+    if (a->jtmo->count) {
+        const char *d = a->jtmo->sval[0];
+        int64_t ns;
+        if (parse_duration(d, &ns) != 0 || ns <= 0) {
+            usage("--job-timeout: expected a duration above zero such as 250ms, 2s or 1.5m, "
+                  "got '%s'",
+                  d);
+            return -1;
+        }
+        o->job_timeout_ns = ns;
+    }
+    if (want_count(a->retries, "--retries", 0, MAX_RETRIES, &v))
+        return -1;
+    o->retries = (unsigned)v;
+    if (a->onerr->count) {
+        const char *s = a->onerr->sval[0];
+        if (strcmp(s, "skip") == 0)
+            o->on_error = ON_ERROR_SKIP;
+        else if (strcmp(s, "fail") == 0)
+            o->on_error = ON_ERROR_FAIL;
+        else {
+            usage("--on-error: expected skip or fail, got '%s'", s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The cross-flag checks sit right after the values they compare are parsed,
- * so -0 -d conflict before -d's value is looked at, and -t against -p once
- * both are known. */
-static enum cli_action fill_options(const struct args *a, struct options *o)
+ * so -0 -d conflict before -d's value is looked at, -t against -p once
+ * both are known, and COMMAND's flags once its shape is. */
+static enum cli_action fill_options(const struct args *a, char *const *cmd, struct options *o)
 {
     set_defaults(o);
     if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
-        check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) || parse_output(a, o))
+        check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
+        parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o))
         return CLI_USAGE;
     return CLI_RUN;
+}
+
+/* The entry of the table that long option NAME (up to '=' or the end)
+ * stands for: an exact match, or the only entry it is a prefix of, as
+ * getopt_long takes it. NULL when unknown or ambiguous. */
+static const struct arg_hdr *long_option(void *const *table, const char *name)
+{
+    size_t len = strcspn(name, "=");
+    const struct arg_hdr *prefix = NULL;
+    int nprefix = 0;
+    for (int i = 0;; i++) {
+        const struct arg_hdr *h = table[i];
+        if (h->flag & ARG_TERMINATOR)
+            break;
+        for (const char *l = h->longopts; l && *l;) { /* "workers,jobs" */
+            size_t n = strcspn(l, ",");
+            if (len == n && strncmp(l, name, len) == 0)
+                return h;
+            if (len < n && strncmp(l, name, len) == 0) {
+                nprefix += prefix != h;
+                prefix = h;
+            }
+            l += n + (l[n] == ',');
+        }
+    }
+    return nprefix == 1 ? prefix : NULL;
+}
+
+/* How many of the arguments after option ARG are its value: 0 or 1, as
+ * getopt counts. An unknown option takes none; arg_parse reports it. */
+static int option_values(void *const *table, const char *arg)
+{
+    if (arg[1] == '-') {
+        const struct arg_hdr *h = long_option(table, arg + 2);
+        return h && (h->flag & ARG_HASVALUE) && !strchr(arg, '=');
+    }
+    for (const char *c = arg + 1; *c; c++) { /* a cluster: -uj2, -uj 2 */
+        for (int i = 0;; i++) {
+            const struct arg_hdr *h = table[i];
+            if (h->flag & ARG_TERMINATOR)
+                break;
+            if (h->shortopts && strchr(h->shortopts, *c)) {
+                if (h->flag & (ARG_HASVALUE | ARG_HASOPTVALUE))
+                    return (h->flag & ARG_HASVALUE) && c[1] == '\0';
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Where COMMAND starts: at the first argument that is neither an option
+ * nor an option's value, or after "--". GNU getopt permutes argv, so it
+ * would take COMMAND's own flags (sed -u) for weir's: arg_parse gets only
+ * argv[0..*nopts). Returns COMMAND's index, argc when there is none. */
+static int command_start(int argc, char **argv, void *const *table, int *nopts)
+{
+    int i = 1;
+    while (i < argc) {
+        const char *s = argv[i];
+        if (strcmp(s, "--") == 0) {
+            *nopts = i;
+            return i + 1;
+        }
+        if (s[0] != '-' || s[1] == '\0') /* "-" is an operand, as for getopt */
+            break;
+        i += 1 + option_values(table, s);
+    }
+    *nopts = MIN(i, argc);
+    return *nopts;
+}
+
+/* Prints why COMMAND cannot run, as a shell would: not found (127), or
+ * the errno that running it would give (126). */
+static enum cli_action report_command(const char *name, int err)
+{
+    if (err == ENOENT || err == ENOTDIR) {
+        fprintf(stderr, "weir: %s: command not found\n", name);
+        return CLI_NOTFOUND;
+    }
+    fprintf(stderr, "weir: %s: %s\n", name, strerror(err));
+    return CLI_NOEXEC;
+}
+
+/* 0 when PATH names an executable regular file, else the errno that
+ * running it would give: that of stat, or EACCES for a directory or other
+ * non-regular file (ENOENT with regular_only: $PATH search skips them). */
+static int check_executable(const char *path, int regular_only)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return regular_only ? ENOENT : EACCES;
+    return access(path, X_OK) == 0 ? 0 : errno;
+}
+
+/* Why this is checked here: the workers start COMMAND with posix_spawnp,
+ * which would report a missing or non-executable COMMAND only per record,
+ * after input was read (and shed). Resolving it first lets weir exit 127
+ * or 126, as a shell would, before reading anything. A NAME with '/' is a
+ * path; otherwise, as posix_spawnp does, the first executable regular file
+ * NAME in a directory of $PATH (an empty entry is ".") is what runs, and
+ * a non-executable one found on the way is what is reported. */
+static enum cli_action resolve_command(const char *name)
+{
+    if (strchr(name, '/')) {
+        int err = check_executable(name, 0);
+        return err ? report_command(name, err) : CLI_RUN;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = DEFAULT_PATH;
+    int err = ENOENT;
+    for (const char *p = path;; p++) {
+        size_t len = strcspn(p, ":");
+        char file[PATH_MAX];
+        int n = snprintf(file, sizeof file, "%.*s/%s", len ? (int)len : 1, len ? p : ".", name);
+        if (n > 0 && (size_t)n < sizeof file && name[0]) {
+            int e = check_executable(file, 1);
+            if (e == 0)
+                return CLI_RUN;
+            if (err == ENOENT && e != ENOENT && e != ENOTDIR)
+                err = e;
+        }
+        p += len;
+        if (!*p)
+            break;
+    }
+    return report_command(name, err);
 }
 
 enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct args a;
     args_new(&a);
-    void *table[] = {a.null,   a.delim, a.maxrec, a.cap,  a.capb,    a.jobs,  a.unord,
-                     a.pol,    a.tmo,   a.rej,    a.ops,  a.rate,    a.burst, a.brate,
-                     a.bburst, a.stats, a.quiet,  a.help, a.version, a.end};
+    void *table[] = {a.null,  a.delim,  a.maxrec, a.cap,     a.capb,  a.jobs,    a.unord,
+                     a.pol,   a.tmo,    a.rej,    a.ops,     a.exec,  a.coproc,  a.pipe,
+                     a.block, a.blockr, a.jtmo,   a.retries, a.onerr, a.rate,    a.burst,
+                     a.brate, a.bburst, a.stats,  a.quiet,   a.help,  a.version, a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);
         goto out;
     }
-    int nerr = arg_parse(argc, argv, table);
+    int nopts;
+    int start = command_start(argc, argv, table, &nopts);
+    int nerr = arg_parse(nopts, argv, table);
     if (a.help->count) {
         print_help(table);
         r = CLI_EXIT;
@@ -341,8 +596,12 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         r = CLI_EXIT;
     } else if (nerr) {
         r = argtable_error(a.end);
+    } else if (start == argc && nopts < start) {
+        r = usage("COMMAND expected after --");
     } else {
-        r = fill_options(&a, o);
+        r = fill_options(&a, start < argc ? &argv[start] : NULL, o);
+        if (r == CLI_RUN && o->command)
+            r = resolve_command(o->command[0]);
     }
 out:
     arg_freetable(table, sizeof table / sizeof table[0]);

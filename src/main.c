@@ -49,6 +49,10 @@ int main(int argc, char **argv)
         return fflush(stdout) == 0 && !(closed & 2) ? EXIT_DONE : EXIT_RUNTIME;
     case CLI_USAGE:
         return EXIT_USAGE;
+    case CLI_NOTFOUND:
+        return EXIT_NOTFOUND;
+    case CLI_NOEXEC:
+        return EXIT_NOEXEC;
     case CLI_RUN:
         break;
     }

@@ -11,6 +11,17 @@
 
 enum stats_format { STATS_TEXT, STATS_JSON, STATS_NONE };
 
+/* What the workers run: the built-in operations, or COMMAND in one of
+ * three shapes. */
+enum stage_mode {
+    MODE_OPS,    /* -e operations (the default without COMMAND) */
+    MODE_EXEC,   /* COMMAND once per record (-x, the default with COMMAND) */
+    MODE_COPROC, /* COMMAND once per worker, one reply per record (--coproc) */
+    MODE_PIPE,   /* COMMAND once per block of records (--pipe) */
+};
+
+enum on_error { ON_ERROR_SKIP, ON_ERROR_FAIL };
+
 #define OPTIONS_MAX_OPS 32
 
 struct options {
@@ -30,6 +41,13 @@ struct options {
     double burst;            /* record bucket size */
     double byte_rate;        /* bytes per second, 0 = unlimited */
     double byte_burst;       /* byte bucket size */
+    enum stage_mode mode;    /* what the workers run */
+    char *const *command;    /* COMMAND and its arguments, NULL-terminated; or NULL */
+    size_t block_bytes;      /* --pipe: most bytes in a block (default 1M) */
+    size_t block_records;    /* --pipe: most records in a block, 0 = no bound */
+    int64_t job_timeout_ns;  /* exec/coproc/pipe: a job's time limit, 0 = none */
+    unsigned retries;        /* retries of a failed record or block */
+    enum on_error on_error;  /* what a failed record does to the run */
 };
 
 #endif

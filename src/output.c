@@ -104,9 +104,12 @@ static void settle_pending(struct output *o, bool written)
         struct batch *b = o->pending;
         o->pending = b->next;
         if (!written) {
-            shed_batch(o->cfg.shed, b, lost(o));
+            shed_results(o->cfg.shed, b, lost(o));
             continue;
         }
+        for (size_t i = 0; b->failed && i < b->n; i++) /* some records failed */
+            if (b->failed[i])
+                shed_record(o->cfg.shed, b, i, b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED);
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);
         add(&o->bytes, b->bytes_out);
@@ -143,7 +146,7 @@ static void write_batch(struct output *o, struct batch *b)
 {
     queue_release(o->cfg.queue);
     if (o->dead || b->n_failed == b->n) {
-        shed_batch(o->cfg.shed, b, o->dead ? lost(o) : OUTCOME_FAILED);
+        shed_results(o->cfg.shed, b, lost(o));
         return;
     }
     if (o->npending == PENDING_MAX || b->bytes_out > sink_room(o->sink))

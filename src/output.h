@@ -41,8 +41,8 @@ struct output_figures {
 struct output *output_new(const struct output_config *cfg); /* NULL: out of memory */
 void output_free(struct output *o);
 
-/* Hands over a batch the stage has finished (b->n_failed == b->n: it
- * failed whole and goes to the rejects). */
+/* Hands over a batch the stage has finished; the records it failed
+ * (b->failed, or all when b->n_failed == b->n) go to the rejects. */
 void output_deliver(struct output *o, struct batch *b);
 
 /* 0 while stdout works, else the -errno it failed with. Any thread. */

@@ -70,6 +70,8 @@ struct worker {
     pthread_t tid;
     struct stage *stage; /* this worker's own */
     counter busy_ns;     /* time spent in the stage */
+    counter retried;     /* retries its stage made */
+    atomic_int child;    /* the child its stage runs now (0: none), for signals */
 };
 
 struct pipeline {
@@ -92,6 +94,8 @@ struct pipeline {
     atomic_uint running;    /* workers not yet finished */
     int wake[2];            /* self-pipe: wakes the reader's poll */
     atomic_int stop_signal; /* first SIGINT/SIGTERM received */
+    atomic_bool error_stop; /* --on-error fail: a record failed */
+    atomic_uint warnings;   /* failed records named on stderr so far */
     atomic_bool finished;   /* the last worker is done */
     /* intake figures */
     int64_t t_start;
@@ -112,11 +116,12 @@ static bool intake_stopped(void *ctx, enum outcome *as)
 {
     struct pipeline *p = ctx;
     int err = output_error(p->out);
+    bool stop = atomic_load(&p->stop_signal) || atomic_load(&p->error_stop);
     if (err)
         *as = err == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
-    else if (atomic_load(&p->stop_signal))
+    else if (stop)
         *as = OUTCOME_DROPPED;
-    return err || atomic_load(&p->stop_signal);
+    return err || stop;
 }
 
 static bool intake_over(struct pipeline *p)
@@ -219,23 +224,64 @@ static void *reader_main(void *arg)
 
 /* ---- workers --------------------------------------------------------------- */
 
+/* A stage failed the whole of b for a fault of weir's own. */
+static void fail_whole(struct pipeline *p, struct batch *b, int err)
+{
+    report_error(&p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->recno0, b->recno0 + b->n - 1,
+                 strerror(-err));
+    b->n_done = b->n_out = b->bytes_out = 0;
+    b->n_failed = b->n;
+    b->nsegs = 0;
+    free(b->failed);
+    b->failed = NULL;
+}
+
+/* --on-error fail: the first failed record stops intake; the run drains
+ * what was admitted and exits 1. */
+static void on_error(struct pipeline *p, const struct batch *b)
+{
+    if (p->o.on_error != ON_ERROR_FAIL || b->n_failed == 0 || b->interrupted ||
+        atomic_exchange(&p->error_stop, true))
+        return;
+    report_error(&p->rep, "a record failed: stopping (--on-error fail)");
+    queue_interrupt(p->queue);
+    wake_reader(p);
+}
+
+/* The next piece of work: a batch, or a block of them joined into one. */
+static int take(struct pipeline *p, struct stage_take t, struct batch **b)
+{
+    if (!t.bytes)
+        return queue_pop(p->queue, t.records, b);
+    int rc = queue_pop_block(p->queue, t.records, t.bytes, b);
+    if (rc == 0) {
+        struct batch *j = batch_join(*b);
+        if (!j) { /* no memory to join: the block fails whole */
+            shed_list(p->shed, (*b)->next, OUTCOME_FAILED);
+            (*b)->next = NULL;
+            fail_whole(p, *b, -ENOMEM);
+        } else {
+            *b = j;
+        }
+    }
+    return rc;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct pipeline *p = w->p;
-    size_t grain = stage_grain(w->stage);
+    struct stage_take t = stage_grain(w->stage);
     struct batch *b;
-    while (queue_pop(p->queue, grain, &b) == 0) {
-        int64_t t0 = now_ns();
-        int rc = stage_run(w->stage, b);
-        counter_add(&w->busy_ns, (uint64_t)(now_ns() - t0));
-        if (rc) { /* the whole batch fails; the output sheds it */
-            report_error(&p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->recno0,
-                         b->recno0 + b->n - 1, strerror(-rc));
-            b->n_done = b->n_out = b->bytes_out = 0;
-            b->n_failed = b->n;
-            b->nsegs = 0;
+    while (take(p, t, &b) == 0) {
+        if (b->n_failed < b->n) {
+            int64_t t0 = now_ns();
+            int rc = stage_run(w->stage, b);
+            counter_add(&w->busy_ns, (uint64_t)(now_ns() - t0));
+            if (rc)
+                fail_whole(p, b, rc);
         }
+        on_error(p, b);
         output_deliver(p->out, b);
     }
     if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
@@ -254,8 +300,17 @@ static int open_stages(struct pipeline *p, int *exit_code)
     char msg[256];
     p->nworkers = p->o.workers;
     for (unsigned i = 0; i < p->nworkers; i++) {
-        p->workers[i].p = p;
-        int rc = stage_open(&p->o, i, &p->workers[i].stage, msg, sizeof msg);
+        struct worker *w = &p->workers[i];
+        w->p = p;
+        struct stage_env env = {
+            .o = &p->o,
+            .worker = i + 1,
+            .child = &w->child,
+            .stop = &p->stop_signal,
+            .retried = &w->retried,
+            .warnings = &p->warnings,
+        };
+        int rc = stage_open(&env, &w->stage, msg, sizeof msg);
         if (rc == -EINVAL) {
             report_error(&p->rep, "%s (see weir --help)", msg);
             *exit_code = EXIT_USAGE;
@@ -405,12 +460,22 @@ static int start_threads(struct pipeline *p)
     return rc;
 }
 
-/* Stops intake at the first signal. */
+/* Stops intake at the first signal. With COMMAND, the records not yet
+ * started are shed (the queue is aborted) and the running children get
+ * the signal too. */
 static void stop_intake(struct pipeline *p, int sig)
 {
     atomic_store(&p->stop_signal, sig);
     queue_interrupt(p->queue);
     wake_reader(p);
+    if (p->o.mode == MODE_OPS)
+        return;
+    queue_abort(p->queue);
+    for (unsigned i = 0; i < p->workers_started; i++) {
+        pid_t pid = atomic_load(&p->workers[i].child);
+        if (pid > 0)
+            kill(-pid, sig);
+    }
 }
 
 static int exit_status(struct pipeline *p)
@@ -528,8 +593,10 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->queue_full_share = qs.full_share;
     s->workers = p->nworkers;
     uint64_t busy = 0;
-    for (unsigned i = 0; i < p->nworkers; i++)
+    for (unsigned i = 0; i < p->nworkers; i++) {
         busy += counter_get(&p->workers[i].busy_ns);
+        s->records_retried += counter_get(&p->workers[i].retried);
+    }
     double span = (double)(end - p->t_start) * p->nworkers;
     s->busy_share = span > 0 ? (double)busy / span : 0;
     s->policy = policy_name(p->o.policy);

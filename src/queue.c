@@ -289,7 +289,60 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
     return rc;
 }
 
-static int pop(struct queue *q, size_t max_records, bool wait, struct batch **out)
+/* Takes up to max_records (0: all) of the head batch, splitting it when
+ * it is bigger (unless memory is short: then all of it). Under the lock. */
+static struct batch *take_head(struct queue *q, size_t max_records)
+{
+    struct batch *b = q->head;
+    struct batch *part = max_records && b->n > max_records ? batch_split(b, max_records) : NULL;
+    if (part)
+        return part;
+    q->head = b->next;
+    if (!q->head)
+        q->tail = NULL;
+    b->next = NULL;
+    return b;
+}
+
+/* How many head records of b fit a block that has `recs` records and
+ * `bytes` bytes so far (a block's first record always fits). */
+static size_t block_fit(const struct batch *b, size_t recs, size_t bytes, size_t max_records,
+                        size_t max_bytes)
+{
+    size_t k = 0;
+    while (k < b->n && (!max_records || recs + k < max_records)) {
+        size_t sz = batch_rec_size(b, k);
+        if (bytes + sz > max_bytes && recs + k > 0)
+            break;
+        bytes += sz;
+        k++;
+    }
+    return k;
+}
+
+/* Takes consecutive head batches, as a list, up to a block's bounds. */
+static struct batch *take_block(struct queue *q, size_t max_records, size_t max_bytes)
+{
+    struct batch *list = NULL, **tail = &list;
+    size_t recs = 0, bytes = 0;
+    while (q->head) {
+        size_t k = block_fit(q->head, recs, bytes, max_records, max_bytes);
+        if (k == 0)
+            break;
+        bool whole = k == q->head->n;
+        struct batch *b = take_head(q, k);
+        *tail = b;
+        tail = &b->next;
+        recs += b->n;
+        bytes += b->bytes;
+        if (!whole)
+            break;
+    }
+    return list;
+}
+
+static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
+               struct batch **out)
 {
     int rc = 0;
     int64_t spin_until = 0;
@@ -308,20 +361,13 @@ static int pop(struct queue *q, size_t max_records, bool wait, struct batch **ou
         rc = -EPIPE;
         goto out;
     }
-    struct batch *b = q->head;
-    struct batch *part = max_records && b->n > max_records ? batch_split(b, max_records) : NULL;
-    if (part) {
-        b = part;
-    } else { /* the whole head batch (also when a split found no memory) */
-        q->head = b->next;
-        if (!q->head)
-            q->tail = NULL;
-    }
     account(q);
-    q->count -= b->n;
-    q->bytes -= b->bytes;
-    b->next = NULL;
+    struct batch *b = max_bytes ? take_block(q, max_records, max_bytes) : take_head(q, max_records);
     b->piece = q->next_piece++;
+    for (struct batch *e = b; e; e = e->next) {
+        q->count -= e->n;
+        q->bytes -= e->bytes;
+    }
     q->out++;
     *out = b;
     room_freed(q);
@@ -334,12 +380,17 @@ out:
 
 int queue_pop(struct queue *q, size_t max_records, struct batch **out)
 {
-    return pop(q, max_records, true, out);
+    return pop(q, max_records, 0, true, out);
+}
+
+int queue_pop_block(struct queue *q, size_t max_records, size_t max_bytes, struct batch **list)
+{
+    return pop(q, max_records, max_bytes, true, list);
 }
 
 int queue_trypop(struct queue *q, size_t max_records, struct batch **out)
 {
-    return pop(q, max_records, false, out);
+    return pop(q, max_records, 0, false, out);
 }
 
 void queue_release(struct queue *q)

@@ -52,6 +52,12 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted);
  * -EPIPE once the queue is closed and drained (or aborted). */
 int queue_pop(struct queue *q, size_t max_records, struct batch **b);
 
+/* As queue_pop, for a block: consecutive queued batches (as a list linked
+ * by ->next, numbered as one piece) holding at most max_records (0: no
+ * bound) and max_bytes, without waiting for more to arrive; a first record
+ * bigger than max_bytes comes alone. */
+int queue_pop_block(struct queue *q, size_t max_records, size_t max_bytes, struct batch **list);
+
 /* As queue_pop, but -EAGAIN instead of waiting. */
 int queue_trypop(struct queue *q, size_t max_records, struct batch **b);
 

@@ -67,6 +67,30 @@ void shed_batch(struct shed *s, struct batch *b, enum outcome why)
     batch_free(b);
 }
 
+void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome why)
+{
+    atomic_fetch_add_explicit(&s->count[why], 1, memory_order_relaxed);
+    if (s->rejects) {
+        const char *p = b->chunk->data + b->recs[i].off;
+        bool open = b->open_end && i + 1 == b->n;
+        int rc = rejects_bytes(s->rejects, p, batch_rec_size(b, i), open);
+        if (rc)
+            rejects_failed(s, "write", rc);
+    }
+}
+
+void shed_results(struct shed *s, struct batch *b, enum outcome rest)
+{
+    enum outcome failed = b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED;
+    if (!b->failed) {
+        shed_batch(s, b, b->n_failed == b->n ? failed : rest);
+        return;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        shed_record(s, b, i, b->failed[i] ? failed : rest);
+    batch_free(b);
+}
+
 void shed_list(struct shed *s, struct batch *list, enum outcome why)
 {
     while (list) {

@@ -31,6 +31,15 @@ void shed_free(struct shed *s); /* closes the rejects file if still open */
  * frees b. NULL is fine. */
 void shed_batch(struct shed *s, struct batch *b, enum outcome why);
 
+/* Counts record i of b as `why` and writes it to the rejects file; b is
+ * left to the caller. */
+void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome why);
+
+/* Sheds b, whose stage failed the records marked in b->failed (all of
+ * them when it is NULL and b->n_failed == b->n): those as failed (dropped
+ * when a stop signal interrupted the stage), the others as `rest`. Frees b. */
+void shed_results(struct shed *s, struct batch *b, enum outcome rest);
+
 /* The same for a list of batches linked by ->next. */
 void shed_list(struct shed *s, struct batch *list, enum outcome why);
 

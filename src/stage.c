@@ -2,16 +2,24 @@
 #include "stage.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "coproc.h"
+#include "exec.h"
 #include "ops.h"
 #include "options.h"
+#include "report.h"
+
+#define STAGE_WARNINGS 10 /* failed records or blocks named on stderr */
+#define COPROC_TAKE 64    /* records a co-process worker takes at a time */
 
 struct stage {
     const struct stage_kind *kind;
     void *impl;
-    bool identity; /* records pass unchanged */
-    size_t grain;  /* records per pop, 0: whole batches */
+    bool identity;          /* records pass unchanged */
+    struct stage_take take; /* what a worker takes at a time */
 };
 
 /* ---- built-in operations (-e) ---- */
@@ -37,20 +45,39 @@ static int builtin_open(const struct options *o, struct stage *s, char *msg, siz
     s->kind = &builtin;
     s->impl = ops;
     s->identity = ops_identity(ops);
-    s->grain = ops_slow(ops) ? 1 : 0;
+    s->take.records = ops_slow(ops) ? 1 : 0;
     return 0;
 }
 
 /* ---- the interface ---- */
 
-int stage_open(const struct options *o, unsigned worker, struct stage **out, char *msg,
-               size_t msglen)
+int stage_open(const struct stage_env *env, struct stage **out, char *msg, size_t msglen)
 {
-    (void)worker; /* external commands will see it as WEIR_WORKER */
+    const struct options *o = env->o;
     struct stage *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    int rc = builtin_open(o, s, msg, msglen);
+    int rc;
+    switch (o->mode) {
+    case MODE_EXEC:
+        s->kind = &exec_kind;
+        s->take.records = 1; /* a child per record: share them out one by one */
+        rc = exec_open(env, false, &s->impl);
+        break;
+    case MODE_PIPE:
+        s->kind = &exec_kind;
+        s->take = (struct stage_take){o->block_records, o->block_bytes};
+        rc = exec_open(env, true, &s->impl);
+        break;
+    case MODE_COPROC:
+        s->kind = &coproc_kind;
+        s->take.records = COPROC_TAKE;
+        rc = coproc_open(env, &s->impl, msg, msglen);
+        break;
+    default:
+        rc = builtin_open(o, s, msg, msglen);
+        break;
+    }
     if (rc) {
         free(s);
         return rc;
@@ -77,7 +104,20 @@ bool stage_identity(const struct stage *s)
     return s->identity;
 }
 
-size_t stage_grain(const struct stage *s)
+struct stage_take stage_grain(const struct stage *s)
 {
-    return s->grain;
+    return s->take;
+}
+
+void stage_warn(const struct stage_env *env, const char *fmt, ...)
+{
+    unsigned n = atomic_fetch_add(env->warnings, 1);
+    if (n >= STAGE_WARNINGS)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report_warning("%s%s", msg, n + 1 == STAGE_WARNINGS ? " (further ones not reported)" : "");
 }

@@ -1,15 +1,17 @@
 /* stage.h - what a worker does to a batch, behind one interface.
  *
- * Each kind of processing is a stage kind: the built-in operations (-e)
- * today; external commands, co-processes and per-block pipes plug in as
- * further kinds. A worker opens its own stage, runs it on every batch it
+ * Each kind of processing is a stage kind: the built-in operations (-e,
+ * ops.c), COMMAND once per record or per block (exec.c), COMMAND as a
+ * co-process (coproc.c). A worker opens its own stage, runs it on every batch it
  * pops, and closes it at the end; the worker loop knows nothing else.
  * A stage is used by the one worker thread that opened it. */
 #ifndef WEIR_STAGE_H
 #define WEIR_STAGE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct batch;
 struct options;
@@ -20,16 +22,26 @@ struct stage_kind {
     const char *name;
     /* Fills b's results (segs, n_done, n_out, bytes_out, n_failed);
      * never changes the bytes of b's chunk, which stay as read for the
-     * rejects file. 0, or -errno: the batch then fails whole. */
+     * rejects file. Records whose job failed are counted in n_failed and
+     * marked in `failed` (or all of them). 0, or -errno for a fault of
+     * weir's own (no memory): the batch then fails whole. */
     int (*run)(void *impl, struct batch *b);
     void (*close)(void *impl);
 };
 
-/* Opens the stage the options ask for, for worker number `worker`
- * (0-based). 0 and *out, -EINVAL with a message in msg (bad options), or
- * -ENOMEM. */
-int stage_open(const struct options *o, unsigned worker, struct stage **out, char *msg,
-               size_t msglen);
+/* What a worker gives its stage. */
+struct stage_env {
+    const struct options *o;
+    unsigned worker;           /* 1-based: WEIR_WORKER */
+    atomic_int *child;         /* the running child's pid, 0: none (signals are forwarded) */
+    const atomic_int *stop;    /* nonzero once a stop signal came */
+    _Atomic uint64_t *retried; /* retries made */
+    atomic_uint *warnings;     /* failure warnings printed so far (all workers) */
+};
+
+/* Opens the stage the options ask for. 0 and *out, -EINVAL with a message
+ * in msg (bad options), or -errno. */
+int stage_open(const struct stage_env *env, struct stage **out, char *msg, size_t msglen);
 void stage_close(struct stage *s); /* NULL is fine */
 
 /* Runs the stage on b: 0 or -errno (see stage_kind.run). */
@@ -38,8 +50,19 @@ int stage_run(struct stage *s, struct batch *b);
 /* True when the stage leaves records as they are: one worker moves it all. */
 bool stage_identity(const struct stage *s);
 
-/* Records a worker takes from the queue at a time: 0 for whole batches
- * (cheap stages), 1 for slow ones, so that all workers share the load. */
-size_t stage_grain(const struct stage *s);
+/* What a worker takes from the queue at a time: at most `records` (0: no
+ * bound; whole batches for cheap stages, 1 for slow ones, so that all
+ * workers share the load) and, when `bytes` is set, as many queued batches
+ * as fit in that many bytes, joined into one (a block). */
+struct stage_take {
+    size_t records;
+    size_t bytes;
+};
+struct stage_take stage_grain(const struct stage *s);
+
+/* Warns about a failed record or block (the first few of the run):
+ * "weir: record N: what". */
+void stage_warn(const struct stage_env *env, const char *what_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

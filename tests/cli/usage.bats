@@ -111,3 +111,197 @@ usage_error() {
 @test "usage: -t with -p drop" { usage_error '-t|--timeout' -p drop -t 1s; }
 @test "usage: -t with -p block" { usage_error '-t|--timeout' -p block -t 1s; }
 @test "usage: -c missing its value" { usage_error '-c|--capacity' -c; }
+
+# COMMAND: everything from the first non-option (or after --) belongs to it
+# (weir(1), OPTIONS and EXTERNAL COMMANDS).
+
+@test "--help mentions the COMMAND flags, shapes and exit statuses" {
+    run --separate-stderr "$WEIR" --help
+    [ "$status" -eq 0 ]
+    local w missing=
+    for w in --exec --coproc --pipe --block --block-records --job-timeout --retries \
+        --on-error '[--] [COMMAND [ARG...]]' 126 127; do
+        [[ $output == *"$w"* ]] || missing+=" $w"
+    done
+    [ -z "$missing" ] || fail "missing from --help:$missing"
+}
+
+@test "usage: -- with nothing after it" { usage_error '^weir: COMMAND expected after -- ' --; }
+@test "usage: -j2 -- with nothing after it" { usage_error 'COMMAND expected after --' -j2 --; }
+@test "usage: -x without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' -x; }
+@test "usage: --exec without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' --exec; }
+@test "usage: --coproc without COMMAND" { usage_error '^weir: --coproc needs a COMMAND ' --coproc; }
+@test "usage: --pipe without COMMAND" { usage_error '^weir: --pipe needs a COMMAND ' --pipe; }
+@test "usage: --exec with --pipe" { usage_error '^weir: -x/--exec and --pipe conflict' --exec --pipe true; }
+@test "usage: --coproc with --pipe" { usage_error '^weir: --coproc and --pipe conflict' --pipe --coproc true; }
+@test "usage: -x with --coproc" { usage_error '^weir: -x/--exec and --coproc conflict' -x --coproc true; }
+@test "usage: -e with a COMMAND" { usage_error '^weir: -e/--op cannot be combined with a COMMAND ' -e upper true; }
+@test "usage: --op with --pipe COMMAND" { usage_error '-e/--op cannot be combined with a COMMAND' --op cat --pipe true; }
+@test "usage: --block without --pipe" { usage_error '^weir: --block needs --pipe ' --block 1M true; }
+@test "usage: --block with --coproc" { usage_error '^weir: --block needs --pipe ' --coproc --block 1M true; }
+@test "usage: --block-records without --pipe" { usage_error '^weir: --block-records needs --pipe ' --block-records 5 true; }
+@test "usage: --block without COMMAND" { usage_error '^weir: --block needs --pipe ' --block 1M; }
+@test "usage: --block 0" { usage_error '^weir: --block: expected a size' --pipe --block 0 true; }
+@test "usage: --block 12Q" { usage_error '^weir: --block: expected a size' --pipe --block 12Q true; }
+@test "usage: --block-records 0" { usage_error '^weir: --block-records: expected a whole number from 1 ' --pipe --block-records 0 true; }
+@test "usage: --block-records x" { usage_error '^weir: --block-records: expected a whole number' --pipe --block-records=x true; }
+@test "usage: --job-timeout without COMMAND" { usage_error '^weir: --job-timeout needs a COMMAND ' --job-timeout 1s; }
+@test "usage: --retries without COMMAND" { usage_error '^weir: --retries needs a COMMAND ' --retries 2; }
+@test "usage: --on-error without COMMAND" { usage_error '^weir: --on-error needs a COMMAND ' --on-error fail; }
+@test "usage: --job-timeout 0" { usage_error '^weir: --job-timeout: expected a duration above zero' --job-timeout 0 true; }
+@test "usage: --job-timeout 5parsecs" { usage_error '^weir: --job-timeout: expected a duration' --job-timeout 5parsecs true; }
+@test "usage: --job-timeout -1s" { usage_error '^weir: --job-timeout: expected a duration' --job-timeout=-1s true; }
+@test "usage: --retries 1001" { usage_error "^weir: --retries: expected a whole number from 0 to 1000, got '1001'" --retries 1001 true; }
+@test "usage: --retries -1" { usage_error '^weir: --retries: expected a whole number' --retries=-1 true; }
+@test "usage: --on-error maybe" { usage_error "^weir: --on-error: expected skip or fail, got 'maybe'" --on-error maybe true; }
+@test "usage: a usage error wins over a missing COMMAND" { usage_error '--retries' --retries 1001 no-such-cmd-xyz; }
+@test "usage: an option's value may be --" { usage_error "-c/--capacity: .*got '--'" -c -- true; }
+@test "usage: an ambiguous --cap before COMMAND" { usage_error '--cap' --cap 5 true; }
+
+# not_runnable STATUS PATTERN ARGS...: weir ARGS exits STATUS at once, with
+# nothing on stdout and one stderr line matching PATTERN, and reads nothing:
+# stdin is a fifo held open for writing by this shell, holding one line, so
+# a read would take the line and then block until `timeout` ends it.
+not_runnable() {
+    local want=$1 pattern=$2
+    shift 2
+    mkfifo "$(T cmdfifo)"
+    local fd rc=0 line=
+    exec {fd}<>"$(T cmdfifo)"
+    printf 'untouched\n' >&"$fd"
+    timeout 10 "$WEIR" "$@" <&"$fd" >"$(T out)" 2>"$(T err)" || rc=$?
+    read -r -t 2 line <&"$fd" || true
+    exec {fd}>&-
+    [ "$rc" -eq "$want" ] || fail "weir $*: exit $rc, expected $want; stderr: $(cat "$(T err)")"
+    [ ! -s "$(T out)" ] || fail "weir $*: wrote to stdout: $(head -c 200 "$(T out)")"
+    local lines
+    lines=$(wc -l <"$(T err)")
+    [ "$lines" -eq 1 ] || fail "weir $*: expected one stderr line, got $lines: $(cat "$(T err)")"
+    grep -Eq -e "$pattern" "$(T err)" || fail "weir $*: stderr does not match /$pattern/: $(cat "$(T err)")"
+    [ "$line" = untouched ] || fail "weir $*: read its input (left '$line')"
+}
+
+@test "COMMAND not found: 127, before reading input" {
+    not_runnable 127 '^weir: no-such-cmd-xyz: command not found$' no-such-cmd-xyz
+}
+
+@test "COMMAND not found after flags and --: 127" {
+    not_runnable 127 '^weir: no-such-cmd-xyz: command not found$' -j2 -- no-such-cmd-xyz -j3
+}
+
+@test "COMMAND path that does not exist: 127" {
+    not_runnable 127 "^weir: $BATS_TEST_TMPDIR/nope: command not found\$" "$BATS_TEST_TMPDIR/nope"
+}
+
+@test "COMMAND: what follows -- is COMMAND's, even -x: 127" {
+    not_runnable 127 '^weir: -x: command not found$' -- -x
+}
+
+@test "COMMAND not found with PATH unset (default /usr/bin:/bin): 127" {
+    run --separate-stderr -127 env -u PATH "$WEIR" --exec no-such-cmd-xyz </dev/null
+    [ "$stderr" = "weir: no-such-cmd-xyz: command not found" ]
+    # and the default path finds true (status is the engine's: not 126/127/2)
+    local rc=0
+    env -u PATH "$WEIR" -q true </dev/null 2>"$(T err2)" || rc=$?
+    [[ $rc -ne 127 && $rc -ne 126 && $rc -ne 2 ]] || fail "env -u PATH weir true: exit $rc: $(cat "$(T err2)")"
+}
+
+@test "COMMAND not executable (0644 file by path): 126" {
+    printf '#!/bin/sh\nexit 0\n' >"$(T script)"
+    chmod 0644 "$(T script)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/script: Permission denied\$" --pipe "$(T script)" arg
+}
+
+@test "COMMAND is a directory: 126" {
+    mkdir "$(T dir)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir: Permission denied\$" "$(T dir)"
+}
+
+@test "COMMAND found in PATH but not executable: 126" {
+    mkdir "$(T bin)"
+    printf '#!/bin/sh\nexit 0\n' >"$(T bin)/weir-test-noexec"
+    chmod 0644 "$(T bin)/weir-test-noexec"
+    PATH="$(T bin):$PATH" not_runnable 126 '^weir: weir-test-noexec: Permission denied$' \
+        --coproc weir-test-noexec
+}
+
+@test "COMMAND: a directory in PATH is skipped, not run" {
+    mkdir -p "$(T bin)/weir-test-dir"
+    PATH="$(T bin):$PATH" not_runnable 127 '^weir: weir-test-dir: command not found$' weir-test-dir
+}
+
+# accepted ARGS...: weir ARGS </dev/null is no usage error and finds COMMAND
+# (the status is the engine's: not 2, 126 or 127), and stderr has no usage
+# line; prints stderr on failure.
+accepted() {
+    local rc=0
+    timeout 10 "$WEIR" "$@" </dev/null >"$(T out)" 2>"$(T err)" || rc=$?
+    [[ $rc -ne 2 && $rc -ne 126 && $rc -ne 127 ]] || fail "weir $*: exit $rc: $(cat "$(T err)")"
+    ! grep -q 'see weir --help' "$(T err)" || fail "weir $*: usage line: $(cat "$(T err)")"
+}
+
+@test "COMMAND: a later executable in PATH wins over a non-executable one" {
+    mkdir -p "$(T a)" "$(T b)"
+    printf '#!/bin/sh\ncat\n' >"$(T a)/weir-test-cmd"
+    printf '#!/bin/sh\ncat\n' >"$(T b)/weir-test-cmd"
+    chmod 0644 "$(T a)/weir-test-cmd"
+    chmod 0755 "$(T b)/weir-test-cmd"
+    PATH="$(T a):$(T b):$PATH" accepted weir-test-cmd
+}
+
+@test "COMMAND: an empty PATH entry is the current directory" {
+    mkdir "$(T here)"
+    printf '#!/bin/sh\ncat\n' >"$(T here)/weir-test-here"
+    chmod 0755 "$(T here)/weir-test-here"
+    cd "$(T here)"
+    PATH="/nonexistent::$PATH" accepted weir-test-here
+    run -127 env PATH="/nonexistent:$PATH" "$WEIR" weir-test-here </dev/null
+}
+
+@test "COMMAND: weir -j2 -- true is accepted" {
+    accepted -j2 -- true
+    [ ! -s "$(T out)" ]
+}
+
+@test "COMMAND: weir -j 2 sed -u s/a/b/ gives sed its -u" {
+    accepted -j 2 sed -u s/a/b/
+    ! grep -q -e '-u' "$(T err)" || fail "stderr mentions -u: $(cat "$(T err)")"
+}
+
+@test "COMMAND's own flags are not weir's: sed --frobnicate -c 0 --help" {
+    accepted sed --frobnicate -c 0 --help
+    ! grep -q -e '--frobnicate\|-c/--capacity' "$(T err)" || fail "weir parsed COMMAND's flags: $(cat "$(T err)")"
+    ! grep -q 'Usage: weir' "$(T out)" || fail "weir printed its help for COMMAND's --help"
+}
+
+@test "COMMAND: weir's --help before COMMAND still prints weir's help" {
+    run --separate-stderr "$WEIR" --help sed -n p
+    [ "$status" -eq 0 ]
+    [[ $output == *Usage:*weir* ]]
+}
+
+@test "COMMAND: option values are not COMMAND (-j 2, -uj2, --capacity 5, --rej FILE, -p drop)" {
+    accepted -j 2 true
+    accepted -uj2 true
+    accepted -uj 2 true
+    accepted --capacity 5 true
+    accepted --capacity-b 64K true
+    accepted --rej "$(T rejects)" true
+    accepted --capacity=5 true
+    accepted -p drop -q true
+    accepted --retries 3 --on-error fail --job-timeout 2s true
+    accepted --pipe --block 64K --block-records 10 true
+    accepted --coproc -j1 cat
+}
+
+@test "--pipe: -c defaults to no record bound, unless given" {
+    printf 'a\nb\n' >"$(T in)"
+    wrun --pipe --stats json cat <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ "$(jget "$ERR" '.queue_capacity > 1073741824')" = true ] ||
+        fail "--pipe queue_capacity $(jget "$ERR" .queue_capacity), expected no bound"
+    wrun --pipe -c 7 --stats json cat <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 7 ]
+    wrun --exec --stats json cat <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 1024 ]
+}

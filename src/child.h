@@ -1,0 +1,61 @@
+/* child.h - child processes for the stages that run COMMAND.
+ *
+ * A child is spawned with posix_spawn (vfork-fast: a multi-threaded parent
+ * must not pay fork()'s page-table copy) into a process group of its own,
+ * so that a timeout or a forwarded signal reaches the whole tree it
+ * starts. It gets an empty signal mask and default dispositions (weir
+ * blocks some signals and ignores SIGPIPE), a pipe or /dev/null as stdin
+ * (never the terminal), a pipe as stdout and weir's stderr; weir's own
+ * descriptors are all close-on-exec, so none leaks into it. A struct
+ * child is used by one thread. */
+#ifndef WEIR_CHILD_H
+#define WEIR_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct child {
+    pid_t pid; /* 0: none */
+    int in;    /* our end of its stdin, or -1 */
+    int out;   /* our end of its stdout, or -1 */
+};
+
+/* A growable byte buffer (a job's output). */
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+/* Makes room for `more` bytes after len. 0 or -ENOMEM. */
+int buf_reserve(struct buf *b, size_t more);
+void buf_free(struct buf *b);
+
+/* Starts argv[0] (searched in PATH) with envp. With `feed` its stdin is a
+ * pipe (c->in, non-blocking), else /dev/null; c->out is non-blocking.
+ * 0 or -errno. */
+int child_spawn(struct child *c, char *const argv[], char *const envp[], bool feed);
+
+/* Sends sig to the child's process group. */
+void child_kill(const struct child *c, int sig);
+
+/* Closes our ends and reaps the child, waiting at most until `deadline`
+ * (then its group is killed). Returns its wait status (as waitpid's), or
+ * -ETIMEDOUT after the kill. */
+int child_finish(struct child *c, int64_t deadline);
+
+/* Runs a spawned child to the end: writes in[0..nin) to its stdin, then
+ * closes it (a child that does not read it is no error), and collects its
+ * stdout in *out until end of file, polling both so neither side can
+ * deadlock. More than out_max bytes of output, or the deadline passing,
+ * kills its group. Returns the wait status, -EFBIG, -ETIMEDOUT or -errno. */
+int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *out, size_t out_max,
+              int64_t deadline);
+
+/* A one-line account of a wait status or error: "exited with status 1",
+ * "killed by signal 9", "timed out", ... into msg. */
+void child_describe(int status, char *msg, size_t len);
+
+#endif

@@ -1,0 +1,266 @@
+/* coproc.c - a co-process per worker; see coproc.h.
+ *
+ * Records are written ahead of their replies, up to WINDOW at a time, while
+ * replies are read back: both directions are polled, so a child that
+ * writes a lot or reads slowly never deadlocks us. Reply k answers record
+ * k. A co-process that dies (or does not answer within --job-timeout, and
+ * is killed) fails the record it had to answer next; it is restarted and
+ * the records written after that one are sent again, in order. With
+ * --retries the failed record is sent again first. Used by one worker. */
+#include "coproc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "child.h"
+#include "common.h"
+#include "options.h"
+
+#define WINDOW 64  /* records written ahead of their replies */
+
+extern char **environ;
+
+struct coproc {
+    struct stage_env env;
+    struct child c;    /* pid 0: not running */
+    char **envp;       /* environ, then WEIR_WORKER */
+    char worker_var[32];
+    struct buf pending; /* bytes read from the child, not yet a whole reply */
+    unsigned char delim;
+};
+
+/* Where a batch stands. */
+struct run {
+    struct batch *b;
+    size_t sent;      /* records fully written */
+    size_t sent_off;  /* bytes of record `sent` written (its delimiter included) */
+    size_t answered;  /* records answered or failed */
+    unsigned tries;   /* failed attempts of record `answered` */
+    int64_t head_t;   /* when record `answered` became the one awaited */
+    struct buf out;   /* the replies, in order */
+};
+
+static void stop_child(struct coproc *x, int64_t grace)
+{
+    if (x->c.pid <= 0)
+        return;
+    if (x->c.in >= 0) { /* end of input: a well-behaved co-process exits */
+        close(x->c.in);
+        x->c.in = -1;
+    }
+    atomic_store(x->env.child, 0);
+    if (child_finish(&x->c, now_ns() + grace) == -ETIMEDOUT)
+        stage_warn(&x->env, "co-process %s did not exit at the end of its input: killed",
+                   x->env.o->command[0]);
+}
+
+static void coproc_close(void *impl)
+{
+    struct coproc *x = impl;
+    if (!x)
+        return;
+    stop_child(x, NS_PER_SEC);
+    buf_free(&x->pending);
+    free(x->envp);
+    free(x);
+}
+
+int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    struct coproc *x = calloc(1, sizeof *x);
+    if (!x)
+        return -ENOMEM;
+    x->env = *env;
+    x->delim = env->o->delim;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    if (!(x->envp = calloc(n + 2, sizeof *x->envp))) {
+        free(x);
+        return -ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "WEIR_", 5) != 0)
+            x->envp[k++] = environ[i];
+    snprintf(x->worker_var, sizeof x->worker_var, "WEIR_WORKER=%u", env->worker);
+    x->envp[k] = x->worker_var;
+    *impl = x;
+    return 0;
+}
+
+static int start(struct coproc *x, struct run *r)
+{
+    int rc = child_spawn(&x->c, x->env.o->command, x->envp, true);
+    if (rc == 0) {
+        atomic_store(x->env.child, x->c.pid);
+        if (atomic_load(x->env.stop))
+            child_kill(&x->c, atomic_load(x->env.stop));
+    }
+    x->pending.len = 0;
+    r->head_t = now_ns();
+    return rc;
+}
+
+/* The record awaited failed (rc: a wait status or -errno): kill and reap
+ * the co-process, then retry the record or fail it; the records written
+ * after it will be sent again to the next co-process. */
+static int head_failed(struct coproc *x, struct run *r, int rc)
+{
+    child_kill(&x->c, SIGKILL);
+    atomic_store(x->env.child, 0);
+    int st = child_finish(&x->c, 0);
+    if (rc == 0)
+        rc = st;
+    struct batch *b = r->b;
+    uint64_t recno = b->recno0 + r->answered;
+    r->sent = r->answered;
+    r->sent_off = 0;
+    if (atomic_load(x->env.stop)) { /* interrupted: the rest is shed */
+        b->interrupted = true;
+        return 1;
+    }
+    char msg[128];
+    child_describe(rc, msg, sizeof msg);
+    if (r->tries < x->env.o->retries) {
+        r->tries++;
+        atomic_fetch_add(x->env.retried, 1);
+        return 0;
+    }
+    stage_warn(&x->env, "record %" PRIu64 ": co-process %s %s: failed", recno,
+               x->env.o->command[0], msg);
+    if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
+        return -ENOMEM;
+    b->failed[r->answered++] = true;
+    b->n_failed++;
+    r->tries = 0;
+    r->sent = r->answered;
+    return 0;
+}
+
+/* Writes what the pipe takes of the records in the window. */
+static void feed(struct coproc *x, struct run *r)
+{
+    struct batch *b = r->b;
+    while (r->sent < b->n && r->sent - r->answered < WINDOW) {
+        const char *p = b->chunk->data + b->recs[r->sent].off;
+        size_t len = b->recs[r->sent].len + 1; /* with its delimiter, added if it had none */
+        struct iovec v[2] = {{(void *)(uintptr_t)p, b->recs[r->sent].len}, {&x->delim, 1}};
+        size_t skip = r->sent_off;
+        int k = skip < v[0].iov_len ? 0 : 1;
+        v[k].iov_base = (char *)v[k].iov_base + (skip - (k ? v[0].iov_len : 0));
+        v[k].iov_len -= skip - (k ? v[0].iov_len : 0);
+        ssize_t w = writev(x->c.in, v + k, 2 - k);
+        if (w <= 0) /* EAGAIN, or EPIPE: it closed its input; its death shows on stdout */
+            return;
+        r->sent_off += (size_t)w;
+        if (r->sent_off == len) {
+            r->sent++;
+            r->sent_off = 0;
+        }
+    }
+}
+
+/* Takes the whole replies out of x->pending. 0, or -EPROTO when the
+ * co-process answered more records than were sent. */
+static int take_replies(struct coproc *x, struct run *r)
+{
+    size_t used = 0;
+    char *nl;
+    while ((nl = memchr(x->pending.p + used, x->delim, x->pending.len - used))) {
+        size_t len = (size_t)(nl + 1 - (x->pending.p + used));
+        if (r->answered >= r->sent)
+            return -EPROTO;
+        if (buf_reserve(&r->out, len) != 0)
+            return -ENOMEM;
+        memcpy(r->out.p + r->out.len, x->pending.p + used, len);
+        r->out.len += len;
+        r->b->n_out++;
+        r->answered++;
+        r->tries = 0;
+        r->head_t = now_ns();
+        used += len;
+    }
+    memmove(x->pending.p, x->pending.p + used, x->pending.len - used);
+    x->pending.len -= used;
+    return 0;
+}
+
+/* One round: feed, wait, read. 1 when the batch is over. */
+static int step(struct coproc *x, struct run *r)
+{
+    if (x->c.pid <= 0) {
+        int rc = start(x, r);
+        if (rc)
+            return head_failed(x, r, rc);
+    }
+    feed(x, r);
+    int64_t jt = x->env.o->job_timeout_ns, left = jt ? r->head_t + jt - now_ns() : 0;
+    if (jt && left <= 0)
+        return head_failed(x, r, -ETIMEDOUT);
+    bool more = r->sent < r->b->n && r->sent - r->answered < WINDOW;
+    struct pollfd pfd[2] = {{.fd = x->c.out, .events = POLLIN}, {.fd = x->c.in, .events = POLLOUT}};
+    struct timespec ts = ns_to_timespec(left);
+    if (ppoll(pfd, more ? 2 : 1, jt ? &ts : NULL, NULL) < 0 && errno != EINTR)
+        return -errno;
+    if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        return 0;
+    if (buf_reserve(&x->pending, 64 * 1024) != 0)
+        return -ENOMEM;
+    ssize_t got = read(x->c.out, x->pending.p + x->pending.len, x->pending.cap - x->pending.len);
+    if (got == 0) /* it died, or closed its output */
+        return head_failed(x, r, 0);
+    if (got < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+    x->pending.len += (size_t)got;
+    if (x->pending.len > x->env.o->capacity_bytes)
+        return head_failed(x, r, -EFBIG);
+    int rc = take_replies(x, r);
+    if (rc == -EPROTO) {
+        stage_warn(&x->env, "co-process %s answered more records than it was sent: restarted",
+                   x->env.o->command[0]);
+        child_kill(&x->c, SIGKILL);
+        atomic_store(x->env.child, 0);
+        child_finish(&x->c, 0); /* the next step starts a new one */
+        r->sent = r->answered;
+        r->sent_off = 0;
+        return 0;
+    }
+    return rc;
+}
+
+static int coproc_run(void *impl, struct batch *b)
+{
+    struct coproc *x = impl;
+    struct run r = {.b = b, .head_t = now_ns()};
+    int rc = 0;
+    while (r.answered < b->n && rc == 0)
+        rc = step(x, &r);
+    if (rc == 1) { /* interrupted: what was not answered fails as dropped */
+        rc = 0;
+        if (!b->failed && r.answered > 0 && !(b->failed = calloc(b->n, sizeof *b->failed)))
+            rc = -ENOMEM;
+        for (size_t i = r.answered; i < b->n && b->failed; i++)
+            b->failed[i] = true;
+        b->n_failed += b->n - r.answered;
+    }
+    b->n_done = b->n - b->n_failed;
+    if (rc == 0 && r.out.len) {
+        b->obuf = r.out.p;
+        b->olen = b->ocap = r.out.len;
+        return batch_emit(b, b->obuf, b->olen);
+    }
+    buf_free(&r.out);
+    return rc;
+}
+
+const struct stage_kind coproc_kind = {"coproc", coproc_run, coproc_close};

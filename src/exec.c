@@ -1,0 +1,274 @@
+/* exec.c - COMMAND once per record or once per block; see exec.h.
+ *
+ * Per record: the record, delimiter included, on the child's stdin, or,
+ * when an argument holds {}, substituted there (without its delimiter)
+ * with stdin empty. Per block: the block's records, as read, on stdin.
+ * The child's whole stdout is the result; a delimiter is added when it
+ * is not empty and lacks one; empty output filters the record out. A job
+ * that exits non-zero, is killed, times out or writes more than
+ * --capacity-bytes fails, is retried up to --retries times, and then
+ * fails its record (or the whole block). Used by one worker thread. */
+#include "exec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "child.h"
+#include "common.h"
+#include "options.h"
+
+extern char **environ;
+
+struct exec {
+    struct stage_env env;
+    bool per_block;
+    size_t argc;
+    bool braces;        /* an argument holds {}: the record goes there */
+    char **argv;        /* this job's arguments (substituted copies where {} is) */
+    char **envp;        /* environ without WEIR_*, then ours */
+    char vars[3][48];   /* WEIR_SEQ=, WEIR_WORKER=, WEIR_RECORDS= */
+    struct buf out;     /* the current batch's output */
+};
+
+static bool is_weir_var(const char *e)
+{
+    return strncmp(e, "WEIR_SEQ=", 9) == 0 || strncmp(e, "WEIR_WORKER=", 12) == 0 ||
+           strncmp(e, "WEIR_RECORDS=", 13) == 0;
+}
+
+/* environ without our variables, with room for ours at the end. */
+static char **make_env(struct exec *x)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = calloc(n + 4, sizeof *envp);
+    if (!envp)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_weir_var(environ[i]))
+            envp[k++] = environ[i];
+    for (int v = 0; v < (x->per_block ? 3 : 2); v++)
+        envp[k++] = x->vars[v];
+    return envp;
+}
+
+static void exec_close(void *impl)
+{
+    struct exec *x = impl;
+    if (!x)
+        return;
+    if (x->argv)
+        for (size_t i = 0; i < x->argc; i++)
+            if (x->argv[i] != x->env.o->command[i])
+                free(x->argv[i]);
+    free(x->argv);
+    free(x->envp);
+    buf_free(&x->out);
+    free(x);
+}
+
+int exec_open(const struct stage_env *env, bool per_block, void **impl)
+{
+    struct exec *x = calloc(1, sizeof *x);
+    if (!x)
+        return -ENOMEM;
+    x->env = *env;
+    x->per_block = per_block;
+    while (env->o->command[x->argc])
+        x->argc++;
+    x->argv = calloc(x->argc + 1, sizeof *x->argv);
+    x->envp = make_env(x);
+    if (!x->argv || !x->envp) {
+        exec_close(x);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < x->argc; i++) {
+        x->argv[i] = env->o->command[i];
+        x->braces |= !per_block && strstr(x->argv[i], "{}") != NULL;
+    }
+    snprintf(x->vars[1], sizeof x->vars[1], "WEIR_WORKER=%u", env->worker);
+    *impl = x;
+    return 0;
+}
+
+/* arg with every {} replaced by p[0..len). NULL when out of memory. */
+static char *substitute(const char *arg, const char *p, size_t len)
+{
+    size_t n = 0;
+    for (const char *s = strstr(arg, "{}"); s; s = strstr(s + 2, "{}"))
+        n++;
+    char *out = malloc(strlen(arg) + n * len + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *s; (s = strstr(arg, "{}")); arg = s + 2) {
+        memcpy(o, arg, (size_t)(s - arg));
+        o += s - arg;
+        memcpy(o, p, len);
+        o += len;
+    }
+    strcpy(o, arg);
+    return out;
+}
+
+/* Fills argv for a record's payload (with {}); -EINVAL when it holds a
+ * NUL byte, which no argument can. */
+static int set_args(struct exec *x, const char *p, size_t len)
+{
+    if (memchr(p, '\0', len))
+        return -EINVAL;
+    for (size_t i = 0; i < x->argc; i++) {
+        const char *arg = x->env.o->command[i];
+        if (x->argv[i] != arg)
+            free(x->argv[i]);
+        x->argv[i] = (char *)(uintptr_t)arg;
+        if (strstr(arg, "{}") && !(x->argv[i] = substitute(arg, p, len))) {
+            x->argv[i] = (char *)(uintptr_t)arg;
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* One job: the child fed `in`, its output appended to x->out. The wait
+ * status, or -errno. */
+static int job(struct exec *x, const struct iovec *in, size_t nin)
+{
+    struct child c;
+    int rc = child_spawn(&c, x->argv, x->envp, nin > 0);
+    if (rc)
+        return rc;
+    atomic_store(x->env.child, c.pid);
+    if (atomic_load(x->env.stop)) /* a signal came before we were listed */
+        child_kill(&c, atomic_load(x->env.stop));
+    int64_t jt = x->env.o->job_timeout_ns;
+    rc = child_run(&c, in, nin, &x->out, x->env.o->capacity_bytes, jt ? now_ns() + jt : 0);
+    atomic_store(x->env.child, 0);
+    return rc;
+}
+
+/* Runs the job for input `in`, retrying a failure; true when it worked,
+ * its output (delimited) appended to x->out. */
+static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, size_t nin,
+                    const char *what, uint64_t num)
+{
+    unsigned char delim = x->env.o->delim;
+    size_t start = x->out.len;
+    for (unsigned attempt = 0;; attempt++) {
+        int st = job(x, in, nin);
+        if (st == 0) {
+            if (x->out.len > start && x->out.p[x->out.len - 1] != (char)delim) {
+                if (buf_reserve(&x->out, 1) != 0)
+                    st = -ENOMEM;
+                else
+                    x->out.p[x->out.len++] = (char)delim;
+            }
+            if (st == 0)
+                return true;
+        }
+        x->out.len = start; /* a failed job's output is not kept */
+        if (atomic_load(x->env.stop)) {
+            b->interrupted = true;
+            return false;
+        }
+        char msg[128];
+        child_describe(st, msg, sizeof msg);
+        if (attempt >= x->env.o->retries) {
+            stage_warn(&x->env, "%s %" PRIu64 ": %s %s: failed", what, num, x->argv[0], msg);
+            return false;
+        }
+        atomic_fetch_add(x->env.retried, 1);
+    }
+}
+
+/* Marks record i of b failed. -ENOMEM when the mask cannot be made. */
+static int fail_record(struct batch *b, size_t i)
+{
+    if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
+        return -ENOMEM;
+    b->failed[i] = true;
+    b->n_failed++;
+    return 0;
+}
+
+static int run_records(struct exec *x, struct batch *b)
+{
+    const char *base = b->chunk->data;
+    for (size_t i = 0; i < b->n; i++) {
+        const char *p = base + b->recs[i].off;
+        size_t len = b->recs[i].len;
+        uint64_t recno = b->recno0 + i;
+        snprintf(x->vars[0], sizeof x->vars[0], "WEIR_SEQ=%" PRIu64, recno);
+        unsigned char delim = x->env.o->delim;
+        struct iovec in[2] = {{(void *)(uintptr_t)p, len}, {&delim, 1}};
+        bool ok = false;
+        if (x->braces) {
+            int rc = set_args(x, p, len);
+            if (rc == -ENOMEM)
+                return rc;
+            if (rc)
+                stage_warn(&x->env, "record %" PRIu64 ": holds a NUL byte, which {} cannot pass "
+                                    "as an argument: failed", recno);
+            else
+                ok = run_job(x, b, NULL, 0, "record", recno);
+        } else {
+            ok = run_job(x, b, in, 2, "record", recno);
+        }
+        if (!ok && fail_record(b, i) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int run_block(struct exec *x, struct batch *b)
+{
+    snprintf(x->vars[0], sizeof x->vars[0], "WEIR_SEQ=%" PRIu64, b->piece + 1);
+    snprintf(x->vars[2], sizeof x->vars[2], "WEIR_RECORDS=%zu", b->n);
+    size_t first = b->recs[0].off, last = b->n - 1;
+    size_t end = b->recs[last].off + batch_rec_size(b, last);
+    unsigned char delim = x->env.o->delim;
+    struct iovec in[2] = {{b->chunk->data + first, end - first}, {&delim, b->open_end}};
+    if (!run_job(x, b, in, 2, "block", b->piece + 1))
+        b->n_failed = b->n;
+    return 0;
+}
+
+/* Hands x->out to b as its output; counts the records in it. */
+static int emit(struct exec *x, struct batch *b)
+{
+    b->n_done = b->n - b->n_failed;
+    if (x->out.len == 0)
+        return 0;
+    b->obuf = x->out.p;
+    b->olen = b->ocap = x->out.len;
+    x->out = (struct buf){0};
+    const char *p = b->obuf, *end = p + b->olen;
+    while ((p = memchr(p, x->env.o->delim, (size_t)(end - p)))) {
+        b->n_out++;
+        p++;
+    }
+    return batch_emit(b, b->obuf, b->olen);
+}
+
+static int exec_run(void *impl, struct batch *b)
+{
+    struct exec *x = impl;
+    x->out.len = 0;
+    int rc = x->per_block ? run_block(x, b) : run_records(x, b);
+    if (rc == 0 && b->n_failed < b->n)
+        rc = emit(x, b);
+    if (b->n_failed == b->n) { /* all failed: no mask needed */
+        free(b->failed);
+        b->failed = NULL;
+    }
+    return rc;
+}
+
+const struct stage_kind exec_kind = {"exec", exec_run, exec_close};
