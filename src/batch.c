@@ -183,8 +183,8 @@ struct batch *batch_join(struct batch *list)
         size_t first = e->recs[0].off;
         memcpy(c->data + c->len, e->chunk->data + first, e->bytes);
         for (size_t i = 0; i < e->n; i++)
-            j->recs[j->n++] = (struct rec){(uint32_t)(e->recs[i].off - first + c->len),
-                                           e->recs[i].len};
+            j->recs[j->n++] =
+                (struct rec){(uint32_t)(e->recs[i].off - first + c->len), e->recs[i].len};
         c->len += e->bytes;
         j->open_end = e->open_end;
         batch_free(e);

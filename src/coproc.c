@@ -23,14 +23,14 @@
 #include "common.h"
 #include "options.h"
 
-#define WINDOW 64  /* records written ahead of their replies */
+#define WINDOW 64 /* records written ahead of their replies */
 
 extern char **environ;
 
 struct coproc {
     struct stage_env env;
-    struct child c;    /* pid 0: not running */
-    char **envp;       /* environ, then WEIR_WORKER */
+    struct child c; /* pid 0: not running */
+    char **envp;    /* environ, then WEIR_WORKER */
     char worker_var[32];
     struct buf pending; /* bytes read from the child, not yet a whole reply */
     unsigned char delim;
@@ -39,12 +39,12 @@ struct coproc {
 /* Where a batch stands. */
 struct run {
     struct batch *b;
-    size_t sent;      /* records fully written */
-    size_t sent_off;  /* bytes of record `sent` written (its delimiter included) */
-    size_t answered;  /* records answered or failed */
-    unsigned tries;   /* failed attempts of record `answered` */
-    int64_t head_t;   /* when record `answered` became the one awaited */
-    struct buf out;   /* the replies, in order */
+    size_t sent;     /* records fully written */
+    size_t sent_off; /* bytes of record `sent` written (its delimiter included) */
+    size_t answered; /* records answered or failed */
+    unsigned tries;  /* failed attempts of record `answered` */
+    int64_t head_t;  /* when record `answered` became the one awaited */
+    struct buf out;  /* the replies, in order */
 };
 
 static void stop_child(struct coproc *x, int64_t grace)
@@ -136,8 +136,8 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
         atomic_fetch_add(x->env.retried, 1);
         return 0;
     }
-    stage_warn(&x->env, "record %" PRIu64 ": co-process %s %s: failed", recno,
-               x->env.o->command[0], msg);
+    stage_warn(&x->env, "record %" PRIu64 ": co-process %s %s: failed", recno, x->env.o->command[0],
+               msg);
     if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
         return -ENOMEM;
     b->failed[r->answered++] = true;

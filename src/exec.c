@@ -29,11 +29,11 @@ struct exec {
     struct stage_env env;
     bool per_block;
     size_t argc;
-    bool braces;        /* an argument holds {}: the record goes there */
-    char **argv;        /* this job's arguments (substituted copies where {} is) */
-    char **envp;        /* environ without WEIR_*, then ours */
-    char vars[3][48];   /* WEIR_SEQ=, WEIR_WORKER=, WEIR_RECORDS= */
-    struct buf out;     /* the current batch's output */
+    bool braces;      /* an argument holds {}: the record goes there */
+    char **argv;      /* this job's arguments (substituted copies where {} is) */
+    char **envp;      /* environ without WEIR_*, then ours */
+    char vars[3][48]; /* WEIR_SEQ=, WEIR_WORKER=, WEIR_RECORDS= */
+    struct buf out;   /* the current batch's output */
 };
 
 static bool is_weir_var(const char *e)
@@ -214,8 +214,10 @@ static int run_records(struct exec *x, struct batch *b)
             if (rc == -ENOMEM)
                 return rc;
             if (rc)
-                stage_warn(&x->env, "record %" PRIu64 ": holds a NUL byte, which {} cannot pass "
-                                    "as an argument: failed", recno);
+                stage_warn(&x->env,
+                           "record %" PRIu64 ": holds a NUL byte, which {} cannot pass "
+                           "as an argument: failed",
+                           recno);
             else
                 ok = run_job(x, b, NULL, 0, "record", recno);
         } else {

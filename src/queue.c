@@ -341,8 +341,7 @@ static struct batch *take_block(struct queue *q, size_t max_records, size_t max_
     return list;
 }
 
-static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
-               struct batch **out)
+static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait, struct batch **out)
 {
     int rc = 0;
     int64_t spin_until = 0;

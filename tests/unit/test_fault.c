@@ -81,7 +81,11 @@ static void test_stage_oom(const char *spec, struct chunk_pool *pool)
     struct options o = {.delim = '\n', .ops = {spec}, .n_ops = 1, .workers = 1};
     struct stage *st;
     char msg[128];
-    if (stage_open(&o, 0, &st, msg, sizeof msg) != 0) {
+    atomic_int child = 0, stop = 0;
+    atomic_uint warnings = 0;
+    _Atomic uint64_t retried = 0;
+    struct stage_env env = {&o, 1, &child, &stop, &retried, &warnings};
+    if (stage_open(&env, &st, msg, sizeof msg) != 0) {
         ok(0, "%s: stage_open: %s", spec, msg);
         return;
     }
