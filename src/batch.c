@@ -224,6 +224,15 @@ int batch_reserve(struct batch *b, size_t cap)
     return 0;
 }
 
+int batch_fail_record(struct batch *b, size_t i)
+{
+    if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
+        return -ENOMEM;
+    b->failed[i] = true;
+    b->n_failed++;
+    return 0;
+}
+
 int batch_emit(struct batch *b, const char *p, size_t len)
 {
     if (len == 0)

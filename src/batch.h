@@ -114,6 +114,10 @@ struct batch *batch_join(struct batch *list);
  * it. Returns 0 or -ENOMEM (b unchanged). */
 int batch_reserve(struct batch *b, size_t cap);
 
+/* Marks record i of b failed by its stage (b->failed, b->n_failed).
+ * 0 or -ENOMEM. */
+int batch_fail_record(struct batch *b, size_t i);
+
 /* Appends output segment [p, p+len) to b, merging with the previous one
  * when contiguous. Returns 0 or -ENOMEM. */
 int batch_emit(struct batch *b, const char *p, size_t len);

@@ -15,6 +15,8 @@
 
 #include "common.h"
 
+extern char **environ;
+
 #define READ_SIZE (64 * 1024) /* room made for each read of a child's stdout */
 
 int buf_reserve(struct buf *b, size_t more)
@@ -34,6 +36,23 @@ void buf_free(struct buf *b)
 {
     free(b->p);
     *b = (struct buf){0};
+}
+
+char **child_environ(char *const *vars, size_t n)
+{
+    size_t len = 0;
+    while (environ[len])
+        len++;
+    char **envp = calloc(len + n + 1, sizeof *envp);
+    if (!envp)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        if (strncmp(environ[i], "WEIR_", 5) != 0)
+            envp[k++] = environ[i];
+    for (size_t i = 0; i < n; i++)
+        envp[k++] = vars[i];
+    return envp;
 }
 
 static int set_nonblock(int fd)

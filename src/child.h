@@ -38,6 +38,11 @@ void buf_free(struct buf *b);
  * 0 or -errno. */
 int child_spawn(struct child *c, char *const argv[], char *const envp[], bool feed);
 
+/* The environment for children: environ without any WEIR_* variable,
+ * then vars[0..n) (pointers kept, so the caller can rewrite them in place).
+ * NULL-terminated; free() it. NULL when out of memory. */
+char **child_environ(char *const *vars, size_t n);
+
 /* Sends sig to the child's process group. */
 void child_kill(const struct child *c, int sig);
 

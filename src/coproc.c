@@ -25,8 +25,6 @@
 
 #define WINDOW 64 /* records written ahead of their replies */
 
-extern char **environ;
-
 struct coproc {
     struct stage_env env;
     struct child c; /* pid 0: not running */
@@ -81,19 +79,12 @@ int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msgl
         return -ENOMEM;
     x->env = *env;
     x->delim = env->o->delim;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    if (!(x->envp = calloc(n + 2, sizeof *x->envp))) {
+    snprintf(x->worker_var, sizeof x->worker_var, "WEIR_WORKER=%u", env->worker);
+    char *vars[1] = {x->worker_var};
+    if (!(x->envp = child_environ(vars, 1))) {
         free(x);
         return -ENOMEM;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "WEIR_", 5) != 0)
-            x->envp[k++] = environ[i];
-    snprintf(x->worker_var, sizeof x->worker_var, "WEIR_WORKER=%u", env->worker);
-    x->envp[k] = x->worker_var;
     *impl = x;
     return 0;
 }
@@ -138,10 +129,8 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
     }
     stage_warn(&x->env, "record %" PRIu64 ": co-process %s %s: failed", recno, x->env.o->command[0],
                msg);
-    if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
+    if (batch_fail_record(b, r->answered++) != 0)
         return -ENOMEM;
-    b->failed[r->answered++] = true;
-    b->n_failed++;
     r->tries = 0;
     r->sent = r->answered;
     return 0;

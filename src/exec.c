@@ -23,8 +23,6 @@
 #include "common.h"
 #include "options.h"
 
-extern char **environ;
-
 struct exec {
     struct stage_env env;
     bool per_block;
@@ -35,30 +33,6 @@ struct exec {
     char vars[3][48]; /* WEIR_SEQ=, WEIR_WORKER=, WEIR_RECORDS= */
     struct buf out;   /* the current batch's output */
 };
-
-static bool is_weir_var(const char *e)
-{
-    return strncmp(e, "WEIR_SEQ=", 9) == 0 || strncmp(e, "WEIR_WORKER=", 12) == 0 ||
-           strncmp(e, "WEIR_RECORDS=", 13) == 0;
-}
-
-/* environ without our variables, with room for ours at the end. */
-static char **make_env(struct exec *x)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **envp = calloc(n + 4, sizeof *envp);
-    if (!envp)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!is_weir_var(environ[i]))
-            envp[k++] = environ[i];
-    for (int v = 0; v < (x->per_block ? 3 : 2); v++)
-        envp[k++] = x->vars[v];
-    return envp;
-}
 
 static void exec_close(void *impl)
 {
@@ -85,7 +59,8 @@ int exec_open(const struct stage_env *env, bool per_block, void **impl)
     while (env->o->command[x->argc])
         x->argc++;
     x->argv = calloc(x->argc + 1, sizeof *x->argv);
-    x->envp = make_env(x);
+    char *vars[3] = {x->vars[0], x->vars[1], x->vars[2]};
+    x->envp = child_environ(vars, per_block ? 3 : 2);
     if (!x->argv || !x->envp) {
         exec_close(x);
         return -ENOMEM;
@@ -188,16 +163,6 @@ static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, siz
     }
 }
 
-/* Marks record i of b failed. -ENOMEM when the mask cannot be made. */
-static int fail_record(struct batch *b, size_t i)
-{
-    if (!b->failed && !(b->failed = calloc(b->n, sizeof *b->failed)))
-        return -ENOMEM;
-    b->failed[i] = true;
-    b->n_failed++;
-    return 0;
-}
-
 static int run_records(struct exec *x, struct batch *b)
 {
     const char *base = b->chunk->data;
@@ -223,7 +188,7 @@ static int run_records(struct exec *x, struct batch *b)
         } else {
             ok = run_job(x, b, in, 2, "record", recno);
         }
-        if (!ok && fail_record(b, i) != 0)
+        if (!ok && batch_fail_record(b, i) != 0)
             return -ENOMEM;
     }
     return 0;
