@@ -384,7 +384,7 @@ static int parse_blocks(const struct args *a, struct options *o)
     if (a->blockr->count)
         o->block_records = (size_t)v;
     if (!a->cap->count)
-        o->capacity = SIZE_MAX / 2; /* no bound; far from overflow in queue.c */
+        o->capacity = CAPACITY_NONE;
     return 0;
 }
 

@@ -130,7 +130,8 @@ static int job(struct exec *x, const struct iovec *in, size_t nin)
 }
 
 /* Runs the job for input `in`, retrying a failure; true when it worked,
- * its output (delimited) appended to x->out. */
+ * its output appended to x->out (a record's delimited; a block's as the
+ * child wrote it, which may be binary: gzip). */
 static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, size_t nin,
                     const char *what, uint64_t num)
 {
@@ -139,7 +140,7 @@ static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, siz
     for (unsigned attempt = 0;; attempt++) {
         int st = job(x, in, nin);
         if (st == 0) {
-            if (x->out.len > start && x->out.p[x->out.len - 1] != (char)delim) {
+            if (!x->per_block && x->out.len > start && x->out.p[x->out.len - 1] != (char)delim) {
                 if (buf_reserve(&x->out, 1) != 0)
                     st = -ENOMEM;
                 else

@@ -24,10 +24,14 @@ enum on_error { ON_ERROR_SKIP, ON_ERROR_FAIL };
 
 #define OPTIONS_MAX_OPS 32
 
+/* capacity with no record bound (--pipe without -c): far from overflow in
+ * queue.c; the queue is then bounded by capacity_bytes alone. */
+#define CAPACITY_NONE (SIZE_MAX / 2)
+
 struct options {
     unsigned char delim;              /* record delimiter byte */
     size_t max_record;                /* longest payload processed, bytes */
-    size_t capacity;                  /* queue bound, records (>= 1) */
+    size_t capacity;                  /* queue bound, records (>= 1), or CAPACITY_NONE */
     size_t capacity_bytes;            /* queue bound, bytes (>= 1) */
     unsigned workers;                 /* worker threads (>= 1) */
     bool unordered;                   /* write in completion order */

@@ -587,7 +587,8 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     if (!end)
         end = now_ns();
     s->elapsed_s = (double)(end - p->t_start) / 1e9;
-    s->queue_capacity = p->o.capacity;
+    s->queue_capacity = p->o.capacity == CAPACITY_NONE ? 0 : p->o.capacity;
+    s->queue_capacity_bytes = p->o.capacity_bytes;
     s->queue_max = qs.max_records;
     s->queue_mean = qs.mean_records;
     s->queue_full_share = qs.full_share;

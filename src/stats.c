@@ -37,10 +37,16 @@ void stats_print_text(FILE *f, const struct stats *s)
             pct(s->records_timed_out, s->records_in), s->records_failed,
             pct(s->records_failed, s->records_in), s->records_retried);
     fprintf(f, "weir:   out %" PRIu64 " records (%s)\n", s->records_out, out);
+    char cap[32], capb[32];
+    if (s->queue_capacity)
+        snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
+    else
+        snprintf(cap, sizeof cap, "none");
+    human_bytes(capb, sizeof capb, (double)s->queue_capacity_bytes);
     fprintf(f,
-            "weir:   queue: capacity %" PRIu64 ", mean %.1f, max %" PRIu64
+            "weir:   queue: capacity %s records, %s; mean %.1f, max %" PRIu64
             ", full %.1f%% of the time\n",
-            s->queue_capacity, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
+            cap, capb, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
     fprintf(f, "weir:   latency ms: p50 %.3f, p90 %.3f, p99 %.3f, p99.9 %.3f, max %.3f\n",
             s->latency_ms[0], s->latency_ms[1], s->latency_ms[2], s->latency_ms[3],
             s->latency_ms[4]);
@@ -52,19 +58,23 @@ void stats_print_text(FILE *f, const struct stats *s)
 
 void stats_print_json(FILE *f, const struct stats *s)
 {
+    char cap[24] = "null";
+    if (s->queue_capacity)
+        snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
     fprintf(f,
             "{\"records_in\":%" PRIu64 ",\"records_out\":%" PRIu64 ",\"records_done\":%" PRIu64
             ",\"records_dropped\":%" PRIu64 ",\"records_timed_out\":%" PRIu64
             ",\"records_failed\":%" PRIu64 ",\"records_retried\":%" PRIu64 ",\"bytes_in\":%" PRIu64
             ",\"bytes_out\":%" PRIu64 ",\"elapsed_s\":%.6f"
-            ",\"queue_capacity\":%" PRIu64 ",\"queue_max\":%" PRIu64 ",\"queue_mean\":%.3f"
+            ",\"queue_capacity\":%s,\"queue_capacity_bytes\":%" PRIu64 ",\"queue_max\":%" PRIu64
+            ",\"queue_mean\":%.3f"
             ",\"queue_full_share\":%.4f,\"workers\":%u,\"busy_share\":%.4f,\"policy\":\"%s\""
             ",\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f}"
             ",\"limiter_wait_s\":%.6f,\"limiter_waits\":%" PRIu64 ",\"exit\":%d}\n",
             s->records_in, s->records_out, s->records_done, s->records_dropped,
             s->records_timed_out, s->records_failed, s->records_retried, s->bytes_in, s->bytes_out,
-            s->elapsed_s, s->queue_capacity, s->queue_max, s->queue_mean, s->queue_full_share,
-            s->workers, s->busy_share, s->policy, s->latency_ms[0], s->latency_ms[1],
-            s->latency_ms[2], s->latency_ms[3], s->latency_ms[4], s->limiter_wait_s,
-            s->limiter_waits, s->exit);
+            s->elapsed_s, cap, s->queue_capacity_bytes, s->queue_max, s->queue_mean,
+            s->queue_full_share, s->workers, s->busy_share, s->policy, s->latency_ms[0],
+            s->latency_ms[1], s->latency_ms[2], s->latency_ms[3], s->latency_ms[4],
+            s->limiter_wait_s, s->limiter_waits, s->exit);
 }

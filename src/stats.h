@@ -11,7 +11,9 @@ struct stats {
     uint64_t records_dropped, records_timed_out, records_failed, records_retried;
     uint64_t bytes_in, bytes_out;
     double elapsed_s;
-    uint64_t queue_capacity, queue_max;
+    uint64_t queue_capacity;       /* records, 0 = no record bound */
+    uint64_t queue_capacity_bytes; /* bytes */
+    uint64_t queue_max;
     double queue_mean, queue_full_share; /* records; share of time 0..1 */
     unsigned workers;
     double busy_share; /* workers' busy time / (workers * elapsed) */

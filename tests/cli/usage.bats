@@ -298,8 +298,11 @@ accepted() {
     printf 'a\nb\n' >"$(T in)"
     wrun --pipe --stats json cat <"$(T in)"
     [ "$status" -eq 0 ] || fail "exit $status: $stderr"
-    [ "$(jget "$ERR" '.queue_capacity > 1073741824')" = true ] ||
-        fail "--pipe queue_capacity $(jget "$ERR" .queue_capacity), expected no bound"
+    [ "$(jget "$ERR" .queue_capacity)" = null ] ||
+        fail "--pipe queue_capacity $(jget "$ERR" .queue_capacity), expected null (no bound)"
+    [ "$(jget "$ERR" .queue_capacity_bytes)" = 67108864 ]
+    wrun --pipe cat <"$(T in)"
+    grep -q 'queue: capacity none records, 64.0 MiB;' "$ERR" || fail "summary: $stderr"
     wrun --pipe -c 7 --stats json cat <"$(T in)"
     [ "$(jget "$ERR" .queue_capacity)" = 7 ]
     wrun --exec --stats json cat <"$(T in)"

@@ -222,6 +222,7 @@ static const struct stats sample = {
     .bytes_out = 98765,
     .elapsed_s = 12.5,
     .queue_capacity = 1024,
+    .queue_capacity_bytes = 64u << 20,
     .queue_max = 1024,
     .queue_mean = 511.25,
     .queue_full_share = 0.25,
@@ -235,12 +236,29 @@ static const struct stats sample = {
 };
 
 static const char *const required[] = {
-    "records_in",        "records_out",    "records_done",    "records_dropped",
-    "records_timed_out", "records_failed", "records_retried", "bytes_in",
-    "bytes_out",         "elapsed_s",      "queue_capacity",  "queue_max",
-    "queue_mean",        "workers",        "policy",          "latency_ms.p50",
-    "latency_ms.p90",    "latency_ms.p99", "latency_ms.p999", "latency_ms.max",
-    "limiter_wait_s",    "exit",
+    "records_in",
+    "records_out",
+    "records_done",
+    "records_dropped",
+    "records_timed_out",
+    "records_failed",
+    "records_retried",
+    "bytes_in",
+    "bytes_out",
+    "elapsed_s",
+    "queue_capacity",
+    "queue_max",
+    "queue_capacity_bytes",
+    "queue_mean",
+    "workers",
+    "policy",
+    "latency_ms.p50",
+    "latency_ms.p90",
+    "latency_ms.p99",
+    "latency_ms.p999",
+    "latency_ms.max",
+    "limiter_wait_s",
+    "exit",
 };
 
 static void check_json(const struct stats *s, const char *what)
@@ -285,6 +303,7 @@ static void test_json(void)
     is_str(jget(&j, "bytes_in"), "123456789012", "bytes_in (above 2^32)");
     is_str(jget(&j, "bytes_out"), "98765", "bytes_out");
     is_str(jget(&j, "queue_capacity"), "1024", "queue_capacity");
+    is_str(jget(&j, "queue_capacity_bytes"), "67108864", "queue_capacity_bytes");
     is_str(jget(&j, "queue_max"), "1024", "queue_max");
     is_str(jget(&j, "workers"), "8", "workers");
     is_str(jget(&j, "policy"), "\"drop-oldest\"", "policy is the policy's name, a string");
@@ -372,6 +391,12 @@ static void test_text(void)
 
     struct stats z = {.policy = "block", .exit = 0, .workers = 1};
     check_text(&z, "all zero, no time elapsed");
+    out = print_to_string(stats_print_text, &z);
+    ok(strstr(out, "capacity none records") != NULL, "text: no record bound shows as none");
+    free(out);
+    out = print_to_string(stats_print_json, &z);
+    ok(strstr(out, "\"queue_capacity\":null,") != NULL, "json: no record bound is null");
+    free(out);
 }
 
 int main(void)
