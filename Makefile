@@ -4,9 +4,9 @@ DESTDIR ?=
 CC ?= cc
 VARIANT ?= release
 
-PKGS := argtable2
+PKGS := argtable2 libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -largtable2)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -largtable2 -lzstd)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototypes \
         -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef -Wvla -Wconversion \

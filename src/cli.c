@@ -44,6 +44,9 @@ static const char *const help_tail =
     "  --coproc     once per worker, kept running; one reply per record\n"
     "  --pipe       once per block of records (--block, --block-records)\n"
     "\n"
+    "zstd: input that starts with a zstd frame is decompressed; -z compresses stdout.\n"
+    "A rejects FILE ending in .zst is written compressed.\n"
+    "\n"
     "Exit status: 0 done, 1 runtime error, 2 usage error, 75 overload (fail),\n"
     "126 COMMAND not executable, 127 COMMAND not found, 130/143 interrupted,\n"
     "141 stdout closed.\n";
@@ -128,6 +131,10 @@ struct args {
     struct arg_str *pol, *tmo, *rej, *ops;
     struct arg_lit *exec, *coproc, *pipe;
     struct arg_str *block, *blockr, *jtmo, *retries, *onerr;
+    struct arg_str *decomp;
+    struct arg_lit *comp;
+    struct arg_str *level, *cthreads;
+    struct arg_lit *force;
     struct arg_str *rate, *burst, *brate, *bburst, *stats;
     struct arg_lit *quiet, *help, *version;
     struct arg_end *end;
@@ -156,6 +163,12 @@ static void args_new(struct args *a)
     a->jtmo = arg_str0(NULL, "job-timeout", "DUR", "time limit of one COMMAND job (none)");
     a->retries = arg_str0(NULL, "retries", "N", "retries of a failed job (0)");
     a->onerr = arg_str0(NULL, "on-error", "skip|fail", "after a failed job: go on, or stop (skip)");
+    a->decomp =
+        arg_str0(NULL, "decompress", "WHEN", "zstd input: auto|yes|no (auto: by its magic)");
+    a->comp = arg_lit0("z", "compress", "write zstd to stdout");
+    a->level = arg_str0(NULL, "level", "N", "-z: zstd level, -100 (fastest) to 19 (3)");
+    a->cthreads = arg_str0(NULL, "compress-threads", "N", "-z: zstd worker threads (0)");
+    a->force = arg_lit0("f", "force", "-z: compress even onto a terminal");
     a->rate = arg_str0("r", "rate", "RATE", "records admitted per second");
     a->burst = arg_str0(NULL, "burst", "N", "record bucket size (rate/10, at least 1)");
     a->brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
@@ -190,6 +203,8 @@ static void set_defaults(struct options *o)
         .mode = MODE_OPS,
         .block_bytes = 1u << 20,
         .on_error = ON_ERROR_SKIP,
+        .decompress = DECOMPRESS_AUTO,
+        .level = 3,
     };
 }
 
@@ -429,6 +444,54 @@ static int parse_jobs(const struct args *a, struct options *o)
     return 0;
 }
 
+/* zstd on either end. --level, --compress-threads and -f only mean
+ * something with -z, so they are refused without it; -z onto a terminal
+ * is refused unless forced, as zstd does. */
+static int parse_zstd(const struct args *a, struct options *o)
+{
+    if (a->decomp->count) {
+        static const char *const name[] = {"auto", "yes", "no"};
+        static const enum decompress mode[] = {DECOMPRESS_AUTO, DECOMPRESS_YES, DECOMPRESS_NO};
+        int i = 0;
+        while (i < 3 && strcmp(a->decomp->sval[0], name[i]) != 0)
+            i++;
+        if (i == 3) {
+            usage("--decompress: expected auto, yes or no, got '%s'", a->decomp->sval[0]);
+            return -1;
+        }
+        o->decompress = mode[i];
+    }
+    o->compress = a->comp->count > 0;
+    if (!o->compress) {
+        const char *flag = a->level->count      ? "--level"
+                           : a->cthreads->count ? "--compress-threads"
+                           : a->force->count    ? "-f/--force"
+                                                : NULL;
+        if (flag)
+            usage("%s needs -z/--compress", flag);
+        return flag ? -1 : 0;
+    }
+    uint64_t v = 0;
+    if (a->level->count) {
+        const char *s = a->level->sval[0];
+        bool neg = s[0] == '-';
+        if (parse_count(s + neg, neg ? 1 : 0, neg ? (uint64_t)-LEVEL_MIN : LEVEL_MAX, &v) != 0) {
+            usage("--level: expected a zstd level from %d to %d, got '%s'", LEVEL_MIN, LEVEL_MAX,
+                  s);
+            return -1;
+        }
+        o->level = neg ? -(int)v : (int)v;
+    }
+    if (want_count(a->cthreads, "--compress-threads", 0, COMPRESS_THREADS_MAX, &v))
+        return -1;
+    o->compress_threads = (int)v;
+    if (!a->force->count && isatty(STDOUT_FILENO)) {
+        usage("-z: stdout is a terminal; not writing compressed data to it (-f forces it)");
+        return -1;
+    }
+    return 0;
+}
+
 /* The cross-flag checks sit right after the values they compare are parsed,
  * so -0 -d conflict before -d's value is looked at, -t against -p once
  * both are known, and COMMAND's flags once its shape is. */
@@ -437,7 +500,8 @@ static enum cli_action fill_options(const struct args *a, char *const *cmd, stru
     set_defaults(o);
     if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
         check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
-        parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o))
+        parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o) ||
+        parse_zstd(a, o))
         return CLI_USAGE;
     return CLI_RUN;
 }
@@ -576,10 +640,11 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct args a;
     args_new(&a);
-    void *table[] = {a.null,  a.delim,  a.maxrec, a.cap,     a.capb,  a.jobs,    a.unord,
-                     a.pol,   a.tmo,    a.rej,    a.ops,     a.exec,  a.coproc,  a.pipe,
-                     a.block, a.blockr, a.jtmo,   a.retries, a.onerr, a.rate,    a.burst,
-                     a.brate, a.bburst, a.stats,  a.quiet,   a.help,  a.version, a.end};
+    void *table[] = {a.null,  a.delim,    a.maxrec, a.cap,     a.capb,  a.jobs,   a.unord,
+                     a.pol,   a.tmo,      a.rej,    a.ops,     a.exec,  a.coproc, a.pipe,
+                     a.block, a.blockr,   a.jtmo,   a.retries, a.onerr, a.decomp, a.comp,
+                     a.level, a.cthreads, a.force,  a.rate,    a.burst, a.brate,  a.bburst,
+                     a.stats, a.quiet,    a.help,   a.version, a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);

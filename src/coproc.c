@@ -45,6 +45,25 @@ struct run {
     struct buf out;  /* the replies, in order */
 };
 
+/* Reads what the co-process still writes until it closes its output or
+ * the deadline: bytes that answer no record. Their count. */
+static size_t drain(struct coproc *x, int64_t deadline)
+{
+    size_t n = x->pending.len;
+    char buf[4096];
+    struct pollfd pfd = {.fd = x->c.out, .events = POLLIN};
+    for (int64_t left; (left = deadline - now_ns()) > 0;) {
+        if (poll(&pfd, 1, (int)(left / NS_PER_MS) + 1) <= 0)
+            break;
+        ssize_t got = read(x->c.out, buf, sizeof buf);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            break;
+        n += got > 0 ? (size_t)got : 0;
+    }
+    x->pending.len = 0;
+    return n;
+}
+
 static void stop_child(struct coproc *x, int64_t grace)
 {
     if (x->c.pid <= 0)
@@ -53,8 +72,15 @@ static void stop_child(struct coproc *x, int64_t grace)
         close(x->c.in);
         x->c.in = -1;
     }
+    int64_t deadline = now_ns() + grace;
+    size_t extra = drain(x, deadline);
+    if (extra)
+        stage_warn(&x->env,
+                   "co-process %s wrote %zu bytes after its last reply: it answered more records "
+                   "than it was sent",
+                   x->env.o->command[0], extra);
     atomic_store(x->env.child, 0);
-    if (child_finish(&x->c, now_ns() + grace) == -ETIMEDOUT)
+    if (child_finish(&x->c, deadline) == -ETIMEDOUT)
         stage_warn(&x->env, "co-process %s did not exit at the end of its input: killed",
                    x->env.o->command[0]);
 }

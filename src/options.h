@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "stream.h"
 
 enum stats_format { STATS_TEXT, STATS_JSON, STATS_NONE };
 
@@ -40,18 +41,26 @@ struct options {
     const char *rejects_path;         /* shed/failed records go here, or NULL */
     const char *ops[OPTIONS_MAX_OPS]; /* built-in operations, in order */
     size_t n_ops;
-    enum stats_format stats; /* summary at exit */
-    double rate;             /* records per second, 0 = unlimited */
-    double burst;            /* record bucket size */
-    double byte_rate;        /* bytes per second, 0 = unlimited */
-    double byte_burst;       /* byte bucket size */
-    enum stage_mode mode;    /* what the workers run */
-    char *const *command;    /* COMMAND and its arguments, NULL-terminated; or NULL */
-    size_t block_bytes;      /* --pipe: most bytes in a block (default 1M) */
-    size_t block_records;    /* --pipe: most records in a block, 0 = no bound */
-    int64_t job_timeout_ns;  /* exec/coproc/pipe: a job's time limit, 0 = none */
-    unsigned retries;        /* retries of a failed record or block */
-    enum on_error on_error;  /* what a failed record does to the run */
+    enum stats_format stats;    /* summary at exit */
+    double rate;                /* records per second, 0 = unlimited */
+    double burst;               /* record bucket size */
+    double byte_rate;           /* bytes per second, 0 = unlimited */
+    double byte_burst;          /* byte bucket size */
+    enum stage_mode mode;       /* what the workers run */
+    char *const *command;       /* COMMAND and its arguments, NULL-terminated; or NULL */
+    size_t block_bytes;         /* --pipe: most bytes in a block (default 1M) */
+    size_t block_records;       /* --pipe: most records in a block, 0 = no bound */
+    int64_t job_timeout_ns;     /* exec/coproc/pipe: a job's time limit, 0 = none */
+    unsigned retries;           /* retries of a failed record or block */
+    enum on_error on_error;     /* what a failed record does to the run */
+    enum decompress decompress; /* stdin: zstd by its magic, always, never */
+    bool compress;              /* -z: stdout is one zstd frame */
+    int level;                  /* zstd level (default 3; negative: fast levels) */
+    int compress_threads;       /* libzstd worker threads, 0 = none */
 };
+
+#define LEVEL_MIN (-100) /* zstd --fast=100 */
+#define LEVEL_MAX 19     /* above: zstd's --ultra levels, not offered */
+#define COMPRESS_THREADS_MAX 200
 
 #endif

@@ -39,24 +39,28 @@ struct output {
     struct hist *lat;       /* admitted-to-written latency, ns */
 };
 
-struct output *output_new(const struct output_config *cfg)
+int output_new(const struct output_config *cfg, struct output **out)
 {
     struct output *o = calloc(1, sizeof *o);
     if (!o)
-        return NULL;
+        return -ENOMEM;
     o->cfg = *cfg;
     o->pending_tail = &o->pending;
     o->seq = seq_new(cfg->slots, cfg->ordered);
     o->sink = sink_new(cfg->fd, OUT_BUF_SIZE);
     o->lat = hist_new();
-    if (!o->seq || !o->sink || !o->lat || sync_mutex_init(&o->lat_mu) != 0) {
+    int rc = !o->seq || !o->sink || !o->lat ? -ENOMEM : sync_mutex_init(&o->lat_mu);
+    if (rc == 0 && cfg->compress && (rc = sink_compress(o->sink, cfg->level, cfg->threads)) != 0)
+        pthread_mutex_destroy(&o->lat_mu);
+    if (rc) {
         seq_free(o->seq);
         sink_free(o->sink);
         hist_free(o->lat);
         free(o);
-        return NULL;
+        return rc;
     }
-    return o;
+    *out = o;
+    return 0;
 }
 
 void output_free(struct output *o)
@@ -177,8 +181,17 @@ void output_deliver(struct output *o, struct batch *b)
     }
 }
 
+void output_end(struct output *o)
+{
+    int rc;
+    if (!o->dead && (rc = sink_end(o->sink)) != 0)
+        failed(o, rc);
+    settle_pending(o, !o->dead);
+}
+
 void output_figures(struct output *o, struct output_figures *out)
 {
+    out->compressed = sink_compressed_bytes(o->sink);
     out->done = atomic_load_explicit(&o->done, memory_order_relaxed);
     out->records = atomic_load_explicit(&o->records, memory_order_relaxed);
     out->bytes = atomic_load_explicit(&o->bytes, memory_order_relaxed);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct batch;
+struct output;
 struct queue;
 struct reporter;
 struct shed;
@@ -29,17 +30,26 @@ struct output_config {
     struct reporter *rep;
     void (*failed)(void *ctx); /* stdout failed: intake must stop */
     void *ctx;
+    bool compress;      /* stdout is one zstd frame */
+    int level, threads; /* its level and libzstd worker threads */
 };
 
 struct output_figures {
     uint64_t done;        /* records processed and written */
     uint64_t records;     /* records written (a filter writes fewer) */
-    uint64_t bytes;       /* bytes written */
+    uint64_t bytes;       /* bytes written (before compression) */
+    uint64_t compressed;  /* bytes that reached stdout, when compressing */
     double latency_ms[5]; /* p50, p90, p99, p99.9, max, admitted to written */
 };
 
-struct output *output_new(const struct output_config *cfg); /* NULL: out of memory */
+/* 0 and *out, -ENOMEM, or -EINVAL for a zstd setting libzstd refuses. */
+int output_new(const struct output_config *cfg, struct output **out);
 void output_free(struct output *o);
+
+/* At the end of the run, after the last output_deliver: ends the zstd
+ * frame, so stdout holds a complete .zst. A failure counts as stdout's
+ * (reported, or quiet for EPIPE). */
+void output_end(struct output *o);
 
 /* Hands over a batch the stage has finished; the records it failed
  * (b->failed, or all when b->n_failed == b->n) go to the rejects. */

@@ -199,16 +199,20 @@ static void *reader_main(void *arg)
             report_error(&p->rep, "out of memory for the input buffer");
             break;
         }
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+        /* decoded bytes may be waiting: then only look for a wake-up */
+        if (poll(pfd, 2, source_ready(p->in) ? 0 : -1) < 0 && errno != EINTR) {
             report_error(&p->rep, "poll stdin: %s", strerror(errno));
             break;
         }
         if (pfd[1].revents)
             break;
         ssize_t n = source_read(p->in, buf, room);
-        if (n < 0) {
-            report_error(&p->rep, "read stdin: %s", strerror((int)-n));
-            break;
+        if (n < 0) { /* what was read before is still processed */
+            if (n == -EBADMSG)
+                report_error(&p->rep, "stdin: %s", source_error(p->in));
+            else
+                report_error(&p->rep, "read stdin: %s", strerror((int)-n));
+            n = 0;
         }
         int rc = n == 0 ? framer_finish(p->framer, now_ns())
                         : framer_commit(p->framer, (size_t)n, now_ns());
@@ -353,8 +357,15 @@ static int open_parts(struct pipeline *p)
         .rep = &p->rep,
         .failed = output_failed,
         .ctx = p,
+        .compress = o->compress,
+        .level = o->level,
+        .threads = o->compress_threads,
     };
-    p->out = p->queue ? output_new(&oc) : NULL;
+    if (!p->queue)
+        return -ENOMEM;
+    int rc = output_new(&oc, &p->out);
+    if (rc)
+        return rc;
     struct admit_config ac = {
         .policy = o->policy,
         .timeout_ns = o->timeout_ns,
@@ -384,8 +395,8 @@ static int open_parts(struct pipeline *p)
         .ctx = p,
     };
     p->framer = framer_new(&fc);
-    p->in = source_new(STDIN_FILENO);
-    if (!p->out || !p->admit || !p->pool || !p->framer || !p->in)
+    p->in = source_new(STDIN_FILENO, o->decompress);
+    if (!p->admit || !p->pool || !p->framer || !p->in)
         return -ENOMEM;
     if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
@@ -563,6 +574,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     intake_stopped(p, &as);
     shed_list(p->shed, queue_take_all(p->queue), as);
     shed_close(p->shed);
+    output_end(p->out);
     return exit_status(p);
 }
 
@@ -580,6 +592,10 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->records_done = of.done;
     s->records_out = of.records;
     s->bytes_out = of.bytes;
+    s->compressed_in = source_compressed(p->in);
+    s->compressed_bytes_in = source_compressed_bytes(p->in);
+    s->compressed_out = p->o.compress;
+    s->compressed_bytes_out = of.compressed;
     s->records_dropped = shed_count(p->shed, OUTCOME_DROPPED);
     s->records_timed_out = shed_count(p->shed, OUTCOME_TIMED_OUT);
     s->records_failed = shed_count(p->shed, OUTCOME_FAILED);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -11,6 +12,7 @@
 #include "sync.h"
 
 #define REJECTS_BUF (64 * 1024)
+#define REJECTS_LEVEL 3 /* FILE.zst: zstd's default level */
 
 struct rejects {
     pthread_mutex_t mu; /* guards out */
@@ -31,7 +33,12 @@ int rejects_open(const char *path, unsigned char delim, struct rejects **out)
         return rc;
     }
     r->out = sink_new(r->fd, REJECTS_BUF);
-    int rc = r->out ? sync_mutex_init(&r->mu) : -ENOMEM;
+    int rc = r->out ? 0 : -ENOMEM;
+    size_t n = strlen(path);
+    if (rc == 0 && n > 4 && strcmp(path + n - 4, ".zst") == 0)
+        rc = sink_compress(r->out, REJECTS_LEVEL, 0);
+    if (rc == 0)
+        rc = sync_mutex_init(&r->mu);
     if (rc) {
         sink_free(r->out);
         close(r->fd);
@@ -47,7 +54,7 @@ int rejects_close(struct rejects *r)
 {
     if (!r)
         return 0;
-    int rc = sink_flush(r->out);
+    int rc = sink_end(r->out);
     if (close(r->fd) != 0 && rc == 0)
         rc = -errno;
     sink_free(r->out);

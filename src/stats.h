@@ -3,13 +3,16 @@
 #ifndef WEIR_STATS_H
 #define WEIR_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct stats {
     uint64_t records_in, records_out, records_done;
     uint64_t records_dropped, records_timed_out, records_failed, records_retried;
-    uint64_t bytes_in, bytes_out;
+    uint64_t bytes_in, bytes_out;       /* decompressed, before compression */
+    bool compressed_in, compressed_out; /* stdin was zstd, stdout is */
+    uint64_t compressed_bytes_in, compressed_bytes_out;
     double elapsed_s;
     uint64_t queue_capacity;       /* records, 0 = no record bound */
     uint64_t queue_capacity_bytes; /* bytes */
