@@ -75,7 +75,8 @@ struct batch {
     uint64_t n_done;      /* records processed */
     uint64_t n_failed;    /* records that failed in the stage */
     bool *failed;         /* which ones, when some but not all did (else NULL) */
-    bool interrupted;     /* a stop signal ended the stage: failures count as dropped */
+    bool interrupted;     /* a stop signal cut the stage short at record `cut`: */
+    size_t cut;           /* failures from there on count as dropped, not failed */
     uint64_t n_out;       /* records written out */
     uint64_t bytes_out;   /* sum of segs lengths */
 };
@@ -113,6 +114,22 @@ struct batch *batch_join(struct batch *list);
  * used: reserve all the output the batch can make before emitting from
  * it. Returns 0 or -ENOMEM (b unchanged). */
 int batch_reserve(struct batch *b, size_t cap);
+
+/* A stop signal cut b's stage short at record i (the first cut counts). */
+static inline void batch_cut(struct batch *b, size_t i)
+{
+    if (!b->interrupted) {
+        b->interrupted = true;
+        b->cut = i;
+    }
+}
+
+/* A failed record i of b was cut short by a stop signal (it counts as
+ * dropped), rather than failed by its job. */
+static inline bool batch_was_cut(const struct batch *b, size_t i)
+{
+    return b->interrupted && i >= b->cut;
+}
 
 /* Marks record i of b failed by its stage (b->failed, b->n_failed).
  * 0 or -ENOMEM. */

@@ -26,7 +26,6 @@
 #define DEFAULT_PATH "/usr/bin:/bin" /* COMMAND's search path when PATH is unset */
 
 static const char *const help_tail =
-    "\n"
     "Records end with a newline (or -0 / -d). SIZE: 512, 64K, 16M, 1G. DUR: 250us,\n"
     "100ms, 2s, 1.5m, 1h (bare number: seconds). RATE: 100, 100/s, 2.5k/s, 300/m,\n"
     "10/h, 5/15s; byte rates take 10M/s, 512K/s.\n"

@@ -143,7 +143,7 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
     r->sent = r->answered;
     r->sent_off = 0;
     if (atomic_load(x->env.stop)) { /* interrupted: the rest is shed */
-        b->interrupted = true;
+        batch_cut(b, r->answered);
         return 1;
     }
     char msg[128];

@@ -132,7 +132,7 @@ static int job(struct exec *x, const struct iovec *in, size_t nin)
 /* Runs the job for input `in`, retrying a failure; true when it worked,
  * its output appended to x->out (a record's delimited; a block's as the
  * child wrote it, which may be binary: gzip). */
-static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, size_t nin,
+static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iovec *in, size_t nin,
                     const char *what, uint64_t num)
 {
     unsigned char delim = x->env.o->delim;
@@ -151,7 +151,7 @@ static bool run_job(struct exec *x, struct batch *b, const struct iovec *in, siz
         }
         x->out.len = start; /* a failed job's output is not kept */
         if (atomic_load(x->env.stop)) {
-            b->interrupted = true;
+            batch_cut(b, i);
             return false;
         }
         char msg[128];
@@ -185,9 +185,9 @@ static int run_records(struct exec *x, struct batch *b)
                            "as an argument: failed",
                            recno);
             else
-                ok = run_job(x, b, NULL, 0, "record", recno);
+                ok = run_job(x, b, i, NULL, 0, "record", recno);
         } else {
-            ok = run_job(x, b, in, 2, "record", recno);
+            ok = run_job(x, b, i, in, 2, "record", recno);
         }
         if (!ok && batch_fail_record(b, i) != 0)
             return -ENOMEM;
@@ -203,7 +203,7 @@ static int run_block(struct exec *x, struct batch *b)
     size_t end = b->recs[last].off + batch_rec_size(b, last);
     unsigned char delim = x->env.o->delim;
     struct iovec in[2] = {{b->chunk->data + first, end - first}, {&delim, b->open_end}};
-    if (!run_job(x, b, in, 2, "block", b->piece + 1))
+    if (!run_job(x, b, 0, in, 2, "block", b->piece + 1))
         b->n_failed = b->n;
     return 0;
 }

@@ -113,7 +113,8 @@ static void settle_pending(struct output *o, bool written)
         }
         for (size_t i = 0; b->failed && i < b->n; i++) /* some records failed */
             if (b->failed[i])
-                shed_record(o->cfg.shed, b, i, b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED);
+                shed_record(o->cfg.shed, b, i,
+                            batch_was_cut(b, i) ? OUTCOME_DROPPED : OUTCOME_FAILED);
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);
         add(&o->bytes, b->bytes_out);

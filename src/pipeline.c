@@ -288,6 +288,8 @@ static void *worker_main(void *arg)
         on_error(p, b);
         output_deliver(p->out, b);
     }
+    stage_close(w->stage); /* its children end before the summary */
+    w->stage = NULL;
     if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
         atomic_store(&p->t_end, now_ns());
         atomic_store(&p->finished, true);

@@ -81,13 +81,16 @@ void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome w
 
 void shed_results(struct shed *s, struct batch *b, enum outcome rest)
 {
-    enum outcome failed = b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED;
-    if (!b->failed) {
-        shed_batch(s, b, b->n_failed == b->n ? failed : rest);
+    bool all = !b->failed && b->n_failed == b->n;
+    if (!b->failed && (!all || !b->interrupted || b->cut == 0)) { /* one outcome for all */
+        shed_batch(s, b, !all ? rest : b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED);
         return;
     }
     for (size_t i = 0; i < b->n; i++)
-        shed_record(s, b, i, b->failed[i] ? failed : rest);
+        shed_record(s, b, i,
+                    !all && !b->failed[i] ? rest
+                    : batch_was_cut(b, i) ? OUTCOME_DROPPED
+                                          : OUTCOME_FAILED);
     batch_free(b);
 }
 

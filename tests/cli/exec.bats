@@ -344,6 +344,20 @@ start_children() {
     check_invariant "$(T err)"
 }
 
+@test "SIGINT: a record that failed before the signal counts as failed, the rest as dropped" {
+    start_weir --stats json -j1 --coproc -- \
+        sh -c 'while read l; do [ "$l" = 1 ] && exit 1; [ "$l" = 2 ] && exec sleep 30.4713; echo "$l"; done'
+    seq 1 5 >&$W
+    wait_until 10 eval '[ "$(pgrep -fc "sleep 30.4713")" -ge 1 ]' || fail "record 2 did not start"
+    kill -INT "$PID"
+    RC=0
+    wait "$PID" || RC=$?
+    [ "$RC" -eq 130 ] || fail "exit $RC: $(cat "$(T err)")"
+    [ "$(jget "$(T err)" .records_failed)" -eq 1 ] || fail "$(json_line "$(T err)")"
+    [ "$(jget "$(T err)" .records_dropped)" -eq 4 ] || fail "$(json_line "$(T err)")"
+    check_invariant "$(T err)"
+}
+
 # ---------------------------------------------------------------- memory
 
 # stalled_head ARGS...: endless input, one child stuck at the head of the
