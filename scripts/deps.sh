@@ -18,6 +18,8 @@ mandoc:mandoc
 clang:clang
 jq:jq
 zstd:zstd
+prometheus:promtool
+tmux:tmux
 make:make
 gcc:gcc
 perl:prove"
@@ -40,7 +42,7 @@ clang_rt_pkg() {
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     missing=""
-    for cmd in pkg-config bats mandoc clang jq zstd make gcc prove; do
+    for cmd in pkg-config bats mandoc clang jq zstd promtool tmux make gcc prove; do
         command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
     done
     for mod in argtable2 libzstd; do

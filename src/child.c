@@ -228,11 +228,15 @@ int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *o
 {
     size_t i = 0, off = 0;
     int rc = 0;
-    while (c->out >= 0 && rc == 0) {
+    /* until it has closed its output and taken (or refused) all its input:
+     * a child that writes elsewhere (exec cat >>file) still reads it all */
+    while ((c->out >= 0 || c->in >= 0) && rc == 0) {
         while (i < nin && in[i].iov_len == 0)
             i++;
         if (i == nin)
             close_fd(&c->in); /* all written: the child sees end of input */
+        if (c->out < 0 && c->in < 0)
+            break;
         struct pollfd pfd[2] = {{.fd = c->out, .events = POLLIN}, {.fd = c->in, .events = POLLOUT}};
         int64_t left = deadline ? deadline - now_ns() : 0;
         if (deadline && left <= 0) {
@@ -240,7 +244,8 @@ int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *o
             break;
         }
         struct timespec ts = ns_to_timespec(left);
-        if (ppoll(pfd, c->in >= 0 ? 2 : 1, deadline ? &ts : NULL, NULL) < 0 && errno != EINTR) {
+        /* a negative fd is skipped by poll */
+        if (ppoll(pfd, 2, deadline ? &ts : NULL, NULL) < 0 && errno != EINTR) {
             rc = -errno;
             break;
         }
@@ -271,7 +276,7 @@ void child_describe(int status, char *msg, size_t len)
     else if (status == -EFBIG)
         snprintf(msg, len, "wrote more output than --capacity-bytes");
     else if (status < 0)
-        snprintf(msg, len, "%s", strerror(-status));
+        snprintf(msg, len, "could not be run: %s", strerror(-status));
     else if (WIFEXITED(status))
         snprintf(msg, len, "exited with status %d", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))

@@ -134,7 +134,9 @@ struct args {
     struct arg_lit *comp;
     struct arg_str *level, *cthreads;
     struct arg_lit *force;
-    struct arg_str *rate, *burst, *brate, *bburst, *stats;
+    struct arg_str *rate, *burst, *brate, *bburst, *stats, *interval;
+    struct arg_lit *progress, *noprogress;
+    struct arg_str *metrics;
     struct arg_lit *quiet, *help, *version;
     struct arg_end *end;
 };
@@ -173,6 +175,10 @@ static void args_new(struct args *a)
     a->brate = arg_str0(NULL, "byte-rate", "RATE", "bytes admitted per second");
     a->bburst = arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
     a->stats = arg_str0(NULL, "stats", "FORMAT", "summary at exit: text|json|none");
+    a->interval = arg_str0("i", "interval", "DUR", "also print a snapshot every DUR");
+    a->progress = arg_lit0(NULL, "progress", "live progress line on stderr (on a terminal)");
+    a->noprogress = arg_lit0(NULL, "no-progress", "no progress line");
+    a->metrics = arg_str0(NULL, "metrics", "FILE", "Prometheus metrics, rewritten every interval");
     a->quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     a->help = arg_lit0("h", "help", "print this help and exit");
     a->version = arg_lit0("V", "version", "print the version and exit");
@@ -348,6 +354,30 @@ static int parse_output(const struct args *a, struct options *o)
     return 0;
 }
 
+/* What shows while the run goes on. The progress line is on by default
+ * only for a person watching: stderr a terminal, and no -q. */
+static int parse_watch(const struct args *a, struct options *o)
+{
+    if (a->interval->count) {
+        const char *d = a->interval->sval[0];
+        if (parse_duration(d, &o->interval_ns) != 0 || o->interval_ns <= 0) {
+            usage("-i/--interval: expected a duration above zero such as 100ms or 5s, got '%s'", d);
+            return -1;
+        }
+    }
+    if (a->progress->count && a->noprogress->count) {
+        usage("--progress and --no-progress conflict: give one");
+        return -1;
+    }
+    bool tty = isatty(STDERR_FILENO);
+    if (a->progress->count)
+        o->progress = tty ? PROGRESS_TTY : PROGRESS_LINES;
+    else if (!a->noprogress->count && tty && !a->quiet->count)
+        o->progress = PROGRESS_TTY;
+    o->metrics_path = a->metrics->count ? a->metrics->sval[0] : NULL;
+    return 0;
+}
+
 /* COMMAND and the shape it runs in. A shape flag without COMMAND, or -e
  * with one, would be ignored, so it is refused. */
 static int parse_mode(const struct args *a, char *const *cmd, struct options *o)
@@ -481,6 +511,7 @@ static int parse_zstd(const struct args *a, struct options *o)
         }
         o->level = neg ? -(int)v : (int)v;
     }
+    v = 0;
     if (want_count(a->cthreads, "--compress-threads", 0, COMPRESS_THREADS_MAX, &v))
         return -1;
     o->compress_threads = (int)v;
@@ -500,7 +531,7 @@ static enum cli_action fill_options(const struct args *a, char *const *cmd, stru
     if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
         check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
         parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o) ||
-        parse_zstd(a, o))
+        parse_zstd(a, o) || parse_watch(a, o))
         return CLI_USAGE;
     return CLI_RUN;
 }
@@ -639,11 +670,12 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct args a;
     args_new(&a);
-    void *table[] = {a.null,  a.delim,    a.maxrec, a.cap,     a.capb,  a.jobs,   a.unord,
-                     a.pol,   a.tmo,      a.rej,    a.ops,     a.exec,  a.coproc, a.pipe,
-                     a.block, a.blockr,   a.jtmo,   a.retries, a.onerr, a.decomp, a.comp,
-                     a.level, a.cthreads, a.force,  a.rate,    a.burst, a.brate,  a.bburst,
-                     a.stats, a.quiet,    a.help,   a.version, a.end};
+    void *table[] = {a.null,    a.delim,    a.maxrec,   a.cap,        a.capb,    a.jobs,   a.unord,
+                     a.pol,     a.tmo,      a.rej,      a.ops,        a.exec,    a.coproc, a.pipe,
+                     a.block,   a.blockr,   a.jtmo,     a.retries,    a.onerr,   a.decomp, a.comp,
+                     a.level,   a.cthreads, a.force,    a.rate,       a.burst,   a.brate,  a.bburst,
+                     a.stats,   a.interval, a.progress, a.noprogress, a.metrics, a.quiet,  a.help,
+                     a.version, a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);

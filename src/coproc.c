@@ -237,9 +237,9 @@ static int step(struct coproc *x, struct run *r)
     if (got < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
     x->pending.len += (size_t)got;
-    if (x->pending.len > x->env.o->capacity_bytes)
-        return head_failed(x, r, -EFBIG);
     int rc = take_replies(x, r);
+    if (rc == 0 && x->pending.len > x->env.o->capacity_bytes) /* a reply without end */
+        return head_failed(x, r, -EFBIG);
     if (rc == -EPROTO) {
         stage_warn(&x->env, "co-process %s answered more records than it was sent: restarted",
                    x->env.o->command[0]);

@@ -9,6 +9,7 @@
 
 struct hist {
     uint64_t count;    /* values recorded */
+    double sum;        /* of the values recorded */
     uint64_t min, max; /* extremes recorded */
     uint64_t bucket[NBUCKETS];
 };
@@ -54,6 +55,7 @@ void hist_add(struct hist *h, uint64_t v, uint64_t count)
         return;
     h->bucket[bucket_of(v)] += count;
     h->count += count;
+    h->sum += (double)v * (double)count;
     if (v < h->min)
         h->min = v;
     if (v > h->max)
@@ -67,6 +69,7 @@ void hist_merge(struct hist *dst, const struct hist *src)
     for (unsigned i = 0; i < NBUCKETS; i++)
         dst->bucket[i] += src->bucket[i];
     dst->count += src->count;
+    dst->sum += src->sum;
     if (src->min < dst->min)
         dst->min = src->min;
     if (src->max > dst->max)
@@ -112,4 +115,24 @@ uint64_t hist_quantile(const struct hist *h, double q)
         }
     }
     return h->max;
+}
+
+double hist_sum(const struct hist *h)
+{
+    return h->sum;
+}
+
+void hist_below(const struct hist *h, const uint64_t *bounds, size_t n, uint64_t *out)
+{
+    uint64_t seen = 0;
+    size_t k = 0;
+    for (unsigned i = 0; i < NBUCKETS && k < n; i++) {
+        uint64_t lo, width;
+        bucket_range(i, &lo, &width);
+        while (k < n && lo + width / 2 >= bounds[k])
+            out[k++] = seen;
+        seen += h->bucket[i];
+    }
+    while (k < n)
+        out[k++] = seen;
 }

@@ -6,6 +6,7 @@
 #ifndef WEIR_HIST_H
 #define WEIR_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct hist;
@@ -19,5 +20,11 @@ uint64_t hist_max(const struct hist *h); /* 0 when empty */
 /* The value at quantile q (0..1): the middle of the bucket holding it,
  * clamped to the recorded min and max; 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
+/* Sum of the values recorded (as a double: no overflow). */
+double hist_sum(const struct hist *h);
+/* For ascending bounds[0..n): out[i] = how many values are below
+ * bounds[i], to the histogram's resolution (a bucket straddling a bound
+ * counts as below it when its middle is). One pass. */
+void hist_below(const struct hist *h, const uint64_t *bounds, size_t n, uint64_t *out);
 
 #endif

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     if (o.stats != STATS_NONE) {
         struct stats s;
         pipeline_stats(p, code, &s);
-        (o.stats == STATS_JSON ? stats_print_json : stats_print_text)(stderr, &s);
+        stats_print(stderr, &s, o.stats == STATS_JSON);
     }
     if (aborted) {
         fflush(stderr);

@@ -23,6 +23,10 @@ enum stage_mode {
 
 enum on_error { ON_ERROR_SKIP, ON_ERROR_FAIL };
 
+/* The live progress line: none, redrawn in place on a terminal, or plain
+ * lines (forced onto a stderr that is not a terminal). */
+enum progress { PROGRESS_OFF, PROGRESS_TTY, PROGRESS_LINES };
+
 #define OPTIONS_MAX_OPS 32
 
 /* capacity with no record bound (--pipe without -c): far from overflow in
@@ -57,6 +61,9 @@ struct options {
     bool compress;              /* -z: stdout is one zstd frame */
     int level;                  /* zstd level (default 3; negative: fast levels) */
     int compress_threads;       /* libzstd worker threads, 0 = none */
+    int64_t interval_ns;        /* -i: snapshot period, 0 = none */
+    enum progress progress;     /* the live line */
+    const char *metrics_path;   /* --metrics FILE, or NULL */
 };
 
 #define LEVEL_MIN (-100) /* zstd --fast=100 */

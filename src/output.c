@@ -203,3 +203,13 @@ void output_figures(struct output *o, struct output_figures *out)
     out->latency_ms[4] = (double)hist_max(o->lat) / 1e6;
     sync_unlock(&o->lat_mu);
 }
+
+void output_latency(struct output *o, const uint64_t *bounds_ns, size_t n, uint64_t *below,
+                    uint64_t *count, double *sum_ns)
+{
+    sync_lock(&o->lat_mu);
+    hist_below(o->lat, bounds_ns, n, below);
+    *count = hist_count(o->lat);
+    *sum_ns = hist_sum(o->lat);
+    sync_unlock(&o->lat_mu);
+}

@@ -59,5 +59,10 @@ void output_deliver(struct output *o, struct batch *b);
 int output_error(struct output *o);
 
 void output_figures(struct output *o, struct output_figures *out); /* any thread */
+/* The latency histogram, for export: below[i] = done records written in
+ * under bounds_ns[i] (ascending), their count and the sum of their
+ * latencies in ns. Any thread. */
+void output_latency(struct output *o, const uint64_t *bounds_ns, size_t n, uint64_t *below,
+                    uint64_t *count, double *sum_ns);
 
 #endif

@@ -33,12 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admit.h"
 #include "batch.h"
 #include "common.h"
 #include "framer.h"
+#include "monitor.h"
 #include "output.h"
 #include "queue.h"
 #include "rejects.h"
@@ -87,6 +89,7 @@ struct pipeline {
     unsigned nworkers; /* workers the stage needs (1 for the identity) */
     struct output *out;
     struct shed *shed;
+    struct monitor *monitor;
     /* threads */
     pthread_t reader_tid, main_tid;
     bool reader_started;
@@ -405,6 +408,35 @@ static int open_parts(struct pipeline *p)
     return 0;
 }
 
+/* stdin's bytes from here on, when it is a regular file (for the ETA). */
+static uint64_t input_size(void)
+{
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    return at >= 0 && st.st_size > at ? (uint64_t)(st.st_size - at) : 0;
+}
+
+static int open_monitor(struct pipeline *p)
+{
+    struct monitor_config mc = {
+        .stats = p->o.stats,
+        .interval_ns = p->o.interval_ns,
+        .progress = p->o.progress,
+        .metrics_path = p->o.metrics_path,
+        .metrics_ns = p->o.interval_ns ? p->o.interval_ns : NS_PER_SEC,
+        .input_size = p->o.progress != PROGRESS_OFF ? input_size() : 0,
+        .start = now_ns(),
+    };
+    int rc = monitor_new(&mc, &p->monitor);
+    if (rc == -ENOMEM)
+        report_error(&p->rep, "out of memory");
+    else if (rc)
+        report_error(&p->rep, "--metrics %s: %s", p->o.metrics_path, strerror(-rc));
+    return rc;
+}
+
 struct pipeline *pipeline_new(const struct options *o, int *exit_code)
 {
     *exit_code = EXIT_RUNTIME;
@@ -428,6 +460,8 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         report_error(&p->rep, "cannot set up: %s", strerror(-rc));
         goto fail;
     }
+    if (open_monitor(p) != 0)
+        goto fail;
     return p;
 fail:
     pipeline_free(p);
@@ -447,6 +481,7 @@ void pipeline_free(struct pipeline *p)
     queue_free(p->queue);
     source_free(p->in);
     shed_free(p->shed);
+    monitor_free(p->monitor);
     for (int i = 0; i < 2; i++)
         if (p->wake[i] >= 0)
             close(p->wake[i]);
@@ -530,10 +565,16 @@ static bool wait_for_end(struct pipeline *p)
 {
     sigset_t set;
     handled_signals(&set);
+    struct stats s;
     while (p->workers_started && !atomic_load(&p->finished)) {
-        int sig;
-        if (sigwait(&set, &sig) != 0)
+        int64_t now = now_ns(), due = monitor_deadline(p->monitor);
+        if (now >= due) {
+            pipeline_stats(p, -1, &s);
+            monitor_tick(p->monitor, now, &s);
             continue;
+        }
+        struct timespec left = ns_to_timespec(due - now);
+        int sig = sigtimedwait(&set, NULL, due == NS_FOREVER ? NULL : &left);
         if (sig == SIGINT || sig == SIGTERM) {
             if (atomic_load(&p->stop_signal)) {
                 atomic_store(&p->stop_signal, sig);
@@ -541,13 +582,21 @@ static bool wait_for_end(struct pipeline *p)
                 return false;
             }
             stop_intake(p, sig);
-        } else if (sig == SIGUSR1 && p->o.stats != STATS_NONE) {
-            struct stats s;
+        } else if (sig == SIGUSR1) {
             pipeline_stats(p, -1, &s);
-            (p->o.stats == STATS_JSON ? stats_print_json : stats_print_text)(stderr, &s);
+            monitor_snapshot(p->monitor, &s);
         }
     }
     return true;
+}
+
+/* The progress line goes before the summary; the metrics take the final figures. */
+static int end_monitor(struct pipeline *p, int code)
+{
+    struct stats s;
+    pipeline_stats(p, code, &s);
+    monitor_end(p->monitor, &s);
+    return code;
 }
 
 int pipeline_run(struct pipeline *p, bool *aborted)
@@ -563,7 +612,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     *aborted = !wait_for_end(p);
     if (*aborted) {
         int sig = atomic_load(&p->stop_signal);
-        return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+        return end_monitor(p, sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM);
     }
     if (p->reader_started)
         pthread_join(p->reader_tid, NULL);
@@ -575,42 +624,46 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     enum outcome as = OUTCOME_DROPPED;
     intake_stopped(p, &as);
     shed_list(p->shed, queue_take_all(p->queue), as);
+    output_end(p->out); /* may shed what could not be written */
     shed_close(p->shed);
-    output_end(p->out);
-    return exit_status(p);
+    return end_monitor(p, exit_status(p));
 }
 
 void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
 {
     memset(s, 0, sizeof *s);
+    /* outcomes before records in: a record is read before it ends, so
+     * in_flight is never negative and the invariant holds in a snapshot */
     struct output_figures of;
     output_figures(p->out, &of);
-    struct admit_figures af;
-    admit_figures(p->admit, &af);
-    struct queue_stats qs;
-    queue_stats(p->queue, &qs);
-    s->records_in = counter_get(&p->records_in);
-    s->bytes_in = counter_get(&p->bytes_in);
     s->records_done = of.done;
+    s->records_dropped = shed_count(p->shed, OUTCOME_DROPPED);
+    s->records_timed_out = shed_count(p->shed, OUTCOME_TIMED_OUT);
+    s->records_failed = shed_count(p->shed, OUTCOME_FAILED);
+    s->records_in = counter_get(&p->records_in);
+    s->in_flight = s->records_in - s->records_done - s->records_dropped - s->records_timed_out -
+                   s->records_failed;
+    s->bytes_in = counter_get(&p->bytes_in);
     s->records_out = of.records;
     s->bytes_out = of.bytes;
     s->compressed_in = source_compressed(p->in);
     s->compressed_bytes_in = source_compressed_bytes(p->in);
     s->compressed_out = p->o.compress;
     s->compressed_bytes_out = of.compressed;
-    s->records_dropped = shed_count(p->shed, OUTCOME_DROPPED);
-    s->records_timed_out = shed_count(p->shed, OUTCOME_TIMED_OUT);
-    s->records_failed = shed_count(p->shed, OUTCOME_FAILED);
     int64_t end = atomic_load(&p->t_end);
     if (!end)
         end = now_ns();
     s->elapsed_s = (double)(end - p->t_start) / 1e9;
+    struct queue_stats qs;
+    queue_stats(p->queue, &qs);
     s->queue_capacity = p->o.capacity == CAPACITY_NONE ? 0 : p->o.capacity;
     s->queue_capacity_bytes = p->o.capacity_bytes;
     s->queue_max = qs.max_records;
     s->queue_mean = qs.mean_records;
     s->queue_full_share = qs.full_share;
+    s->queue_records = qs.records;
     s->workers = p->nworkers;
+    s->workers_requested = p->o.workers;
     uint64_t busy = 0;
     for (unsigned i = 0; i < p->nworkers; i++) {
         busy += counter_get(&p->workers[i].busy_ns);
@@ -620,7 +673,16 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->busy_share = span > 0 ? (double)busy / span : 0;
     s->policy = policy_name(p->o.policy);
     memcpy(s->latency_ms, of.latency_ms, sizeof s->latency_ms);
+    uint64_t le_ns[STATS_LE_N];
+    for (int i = 0; i < STATS_LE_N; i++)
+        le_ns[i] = (uint64_t)(stats_le_s[i] * 1e9);
+    double sum_ns;
+    output_latency(p->out, le_ns, STATS_LE_N, s->latency_below, &s->latency_count, &sum_ns);
+    s->latency_sum_s = sum_ns / 1e9;
+    struct admit_figures af;
+    admit_figures(p->admit, &af);
     s->limiter_wait_s = (double)af.limiter_wait_ns / 1e9;
     s->limiter_waits = af.limiter_waits;
+    s->final = exit_code >= 0;
     s->exit = exit_code;
 }

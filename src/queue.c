@@ -449,5 +449,7 @@ void queue_stats(struct queue *q, struct queue_stats *out)
     out->max_records = q->max_count;
     out->mean_records = span > 0 ? q->area / span : (double)q->count;
     out->full_share = span > 0 ? (double)q->full_ns / span : 0;
+    out->records = q->count;
+    out->bytes = q->bytes;
     sync_unlock(&q->mu);
 }

@@ -23,9 +23,10 @@ struct batch;
 struct queue;
 
 struct queue_stats {
-    uint64_t max_records; /* deepest the queue has been */
-    double mean_records;  /* time-weighted mean depth */
-    double full_share;    /* share of time it was full, 0..1 */
+    uint64_t max_records;    /* deepest the queue has been */
+    double mean_records;     /* time-weighted mean depth */
+    double full_share;       /* share of time it was full, 0..1 */
+    uint64_t records, bytes; /* queued now */
 };
 
 /* NULL when out of memory or a thread primitive cannot be made. */

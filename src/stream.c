@@ -37,6 +37,7 @@ struct source {
     char *in;      /* bytes read from fd, not yet consumed */
     size_t in_pos, in_len, in_cap;
     uint64_t in_total;         /* bytes read from fd */
+    size_t hint;               /* input the decoder wants next; 0 between frames */
     atomic_bool zstd;          /* the input is zstd (dctx is set) */
     _Atomic uint64_t consumed; /* compressed bytes decoded */
     char err[160];
@@ -178,11 +179,16 @@ static ssize_t read_plain(struct source *s, char *buf, size_t cap)
     return read_fd(s->fd, buf, cap);
 }
 
+/* libzstd reports nothing from a call that fails, not even the bytes it
+ * gave in it, so no call may both give bytes and meet damage: bytes still
+ * waiting in the decoder are taken with no new input, and input goes in
+ * one unit (header, block, checksum) at a time. */
 static ssize_t read_zstd(struct source *s, char *buf, size_t cap)
 {
     ZSTD_outBuffer out = {buf, cap, 0};
+    bool drain = s->out_full;
     while (out.pos == 0) {
-        if (s->in_pos == s->in_len) {
+        if (!drain && s->in_pos == s->in_len) {
             if (s->eof) {
                 if (s->in_frame)
                     return bad(s, "truncated zstd input: it ends inside a frame");
@@ -194,7 +200,15 @@ static ssize_t read_zstd(struct source *s, char *buf, size_t cap)
                 return rc;
             continue;
         }
-        ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
+        size_t avail = s->in_len - s->in_pos, want = s->hint > 3 ? s->hint - 3
+                                                     : s->hint   ? s->hint
+                                                                 : 5;
+        ZSTD_inBuffer in = {s->in,
+                            s->in_pos + (drain          ? 0
+                                         : want < avail ? want
+                                                        : avail),
+                            s->in_pos};
+        drain = false;
         size_t r = ZSTD_decompressStream(s->dctx, &out, &in);
         s->in_pos = in.pos;
         atomic_store_explicit(&s->consumed, s->in_total - (s->in_len - s->in_pos),
@@ -205,6 +219,7 @@ static ssize_t read_zstd(struct source *s, char *buf, size_t cap)
             return bad(s, what);
         }
         s->in_frame = r != 0;
+        s->hint = r;
         if (s->in_pos == s->in_len && !s->eof && out.pos == 0) {
             int rc = fill(s);
             if (rc)
