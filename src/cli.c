@@ -185,10 +185,39 @@ static void args_new(struct args *a)
     a->end = arg_end(8);
 }
 
+/* Prints s wrapped before `width`, breaking only between bracketed
+ * items, continued lines indented by `indent`. */
+static void print_wrapped(const char *s, size_t col, size_t indent, size_t width)
+{
+    while (*s) {
+        size_t n = 0;
+        for (int depth = 0; s[n] && !(depth == 0 && n > 0 && s[n] == ' '); n++)
+            depth += s[n] == '[' ? 1 : s[n] == ']' ? -1 : 0;
+        if (col + n >= width && col > indent) {
+            printf("\n%*s", (int)indent, "");
+            col = indent;
+            while (*s == ' ')
+                s++, n--;
+        }
+        fwrite(s, 1, n, stdout);
+        col += n;
+        s += n;
+    }
+    putchar('\n');
+}
+
 static void print_help(void **table)
 {
+    char *syntax = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&syntax, &len);
+    if (mem) {
+        arg_print_syntax(mem, table, " [--] [COMMAND [ARG...]]");
+        fclose(mem);
+    }
     printf("Usage: weir");
-    arg_print_syntax(stdout, table, " [--] [COMMAND [ARG...]]\n");
+    print_wrapped(syntax ? syntax : "", strlen("Usage: weir"), 6, 80);
+    free(syntax);
     printf("Bounded, rate-limited, parallel record filter with explicit backpressure.\n\n");
     arg_print_glossary_gnu(stdout, table);
     fputs(help_tail, stdout);

@@ -108,23 +108,24 @@ void stats_print_json(FILE *f, const struct stats *s)
     char cap[24] = "null";
     if (s->queue_capacity)
         snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
-    fprintf(f,
-            "{\"final\":%s,\"records_in\":%" PRIu64 ",\"records_out\":%" PRIu64
-            ",\"records_done\":%" PRIu64 ",\"records_dropped\":%" PRIu64
-            ",\"records_timed_out\":%" PRIu64 ",\"records_failed\":%" PRIu64
-            ",\"records_retried\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"bytes_in\":%" PRIu64
-            ",\"bytes_out\":%" PRIu64 ",\"elapsed_s\":%.6f"
-            ",\"queue_capacity\":%s,\"queue_capacity_bytes\":%" PRIu64 ",\"queue_max\":%" PRIu64
-            ",\"queue_mean\":%.3f,\"queue_full_share\":%.4f,\"workers\":%u"
-            ",\"workers_requested\":%u,\"busy_share\":%.4f,\"policy\":\"%s\""
-            ",\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f}"
-            ",\"limiter_wait_s\":%.6f,\"limiter_waits\":%" PRIu64,
-            s->final ? "true" : "false", s->records_in, s->records_out, s->records_done,
-            s->records_dropped, s->records_timed_out, s->records_failed, s->records_retried,
-            s->in_flight, s->bytes_in, s->bytes_out, s->elapsed_s, cap, s->queue_capacity_bytes,
-            s->queue_max, s->queue_mean, s->queue_full_share, s->workers, s->workers_requested,
-            s->busy_share, s->policy, s->latency_ms[0], s->latency_ms[1], s->latency_ms[2],
-            s->latency_ms[3], s->latency_ms[4], s->limiter_wait_s, s->limiter_waits);
+    fprintf(
+        f,
+        "{\"final\":%s,\"records_in\":%" PRIu64 ",\"records_out\":%" PRIu64
+        ",\"records_done\":%" PRIu64 ",\"records_dropped\":%" PRIu64
+        ",\"records_timed_out\":%" PRIu64 ",\"records_failed\":%" PRIu64
+        ",\"records_retried\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+        ",\"bytes_out\":%" PRIu64 ",\"elapsed_s\":%.6f"
+        ",\"queue_capacity\":%s,\"queue_capacity_bytes\":%" PRIu64 ",\"queue_records\":%" PRIu64
+        ",\"queue_max\":%" PRIu64 ",\"queue_mean\":%.3f,\"queue_full_share\":%.4f,\"workers\":%u"
+        ",\"workers_requested\":%u,\"busy_share\":%.4f,\"policy\":\"%s\""
+        ",\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"p999\":%.4f,\"max\":%.4f}"
+        ",\"limiter_wait_s\":%.6f,\"limiter_waits\":%" PRIu64,
+        s->final ? "true" : "false", s->records_in, s->records_out, s->records_done,
+        s->records_dropped, s->records_timed_out, s->records_failed, s->records_retried,
+        s->in_flight, s->bytes_in, s->bytes_out, s->elapsed_s, cap, s->queue_capacity_bytes,
+        s->queue_records, s->queue_max, s->queue_mean, s->queue_full_share, s->workers,
+        s->workers_requested, s->busy_share, s->policy, s->latency_ms[0], s->latency_ms[1],
+        s->latency_ms[2], s->latency_ms[3], s->latency_ms[4], s->limiter_wait_s, s->limiter_waits);
     if (s->compressed_in)
         fprintf(f, ",\"compressed_bytes_in\":%" PRIu64, s->compressed_bytes_in);
     if (s->compressed_out)
