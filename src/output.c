@@ -23,6 +23,12 @@
 
 #define OUT_BUF_SIZE (256 * 1024) /* the output buffer */
 #define PENDING_MAX 64            /* batches buffered before a forced flush */
+/* With --compress-threads an idle flush also ends a compression job, and
+ * small jobs compress badly: output goes idle far more often than a
+ * person could notice. So a flush is put off while the last one is this
+ * recent and this few bytes wait; output_tick does it later. */
+#define LAZY_NS (50 * NS_PER_MS)
+#define LAZY_BYTES (4u << 20)
 
 struct output {
     struct output_config cfg;
@@ -32,6 +38,9 @@ struct output {
     bool dead;                             /* stdout failed: shed from now on */
     struct batch *pending, **pending_tail; /* batches whose bytes are in the buffer */
     size_t npending;
+    uint64_t pending_bytes;
+    int64_t last_flush;  /* when the sink last went out */
+    atomic_bool put_off; /* a flush was put off (output_tick does it) */
     /* figures */
     atomic_int err; /* stdout's -errno, once failed */
     _Atomic uint64_t done, records, bytes;
@@ -125,6 +134,7 @@ static void settle_pending(struct output *o, bool written)
         sync_unlock(&o->lat_mu);
     o->pending_tail = &o->pending;
     o->npending = 0;
+    o->pending_bytes = 0;
 }
 
 /* stdout failed: stop all work, and shed output from now on. */
@@ -139,11 +149,23 @@ static void failed(struct output *o, int err)
     settle_pending(o, false);
 }
 
-static void flush(struct output *o)
+static bool lazy(const struct output *o)
 {
+    return o->cfg.compress && o->cfg.threads > 0;
+}
+
+/* Sends what is buffered out; `now`: whatever the put-off rule says. */
+static void flush(struct output *o, bool now)
+{
+    if (!now && lazy(o) && now_ns() - o->last_flush < LAZY_NS) {
+        atomic_store(&o->put_off, true);
+        return;
+    }
     int rc;
     if (!o->dead && sink_pending(o->sink) && (rc = sink_flush(o->sink)) != 0)
         failed(o, rc);
+    o->last_flush = now_ns();
+    atomic_store(&o->put_off, false);
     settle_pending(o, !o->dead);
 }
 
@@ -154,12 +176,16 @@ static void write_batch(struct output *o, struct batch *b)
         shed_results(o->cfg.shed, b, lost(o));
         return;
     }
-    if (o->npending == PENDING_MAX || b->bytes_out > sink_room(o->sink))
-        flush(o); /* so the sink never writes a pending batch unseen */
+    /* so the sink never writes a pending batch unseen; with put-off
+     * flushes, at most LAZY_BYTES of written batches wait for one */
+    size_t room = lazy(o) ? LAZY_BYTES - MIN(o->pending_bytes, LAZY_BYTES) : sink_room(o->sink);
+    if (o->npending == PENDING_MAX || b->bytes_out > room)
+        flush(o, true);
     b->next = NULL;
     *o->pending_tail = b;
     o->pending_tail = &b->next;
     o->npending++;
+    o->pending_bytes += b->bytes_out;
     for (size_t i = 0; i < b->nsegs && !o->dead; i++) {
         int rc = sink_write(o->sink, b->segs[i].p, b->segs[i].len);
         if (rc)
@@ -169,17 +195,31 @@ static void write_batch(struct output *o, struct batch *b)
         settle_pending(o, true); /* all went straight out */
 }
 
-void output_deliver(struct output *o, struct batch *b)
+/* For the writer-role holder: writes w and every batch ready after it,
+ * flushes when none is left, and gives the role back. */
+static void write_ready(struct output *o, struct batch *w)
 {
-    struct batch *w = seq_put(o->seq, b);
     while (w) {
         write_batch(o, w);
         w = seq_next(o->seq, false);
         if (!w) { /* nothing more ready: flush so nothing waits while idle */
-            flush(o);
+            flush(o, false);
             w = seq_next(o->seq, true);
         }
     }
+}
+
+void output_deliver(struct output *o, struct batch *b)
+{
+    write_ready(o, seq_put(o->seq, b));
+}
+
+void output_tick(struct output *o)
+{
+    if (!atomic_load(&o->put_off) || !seq_try_role(o->seq))
+        return;
+    flush(o, true);
+    write_ready(o, seq_next(o->seq, true));
 }
 
 void output_end(struct output *o)

@@ -55,6 +55,11 @@ void output_end(struct output *o);
  * (b->failed, or all when b->n_failed == b->n) go to the rejects. */
 void output_deliver(struct output *o, struct batch *b);
 
+/* Does a flush that was put off (with --compress-threads), unless a
+ * worker is writing. Any thread, now and then (every OUTPUT_TICK_NS). */
+void output_tick(struct output *o);
+#define OUTPUT_TICK_NS (20 * 1000 * 1000)
+
 /* 0 while stdout works, else the -errno it failed with. Any thread. */
 int output_error(struct output *o);
 

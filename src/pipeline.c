@@ -566,8 +566,16 @@ static bool wait_for_end(struct pipeline *p)
     sigset_t set;
     handled_signals(&set);
     struct stats s;
+    /* with --compress-threads the writer puts flushes off: see output.c */
+    bool ticks = p->o.compress && p->o.compress_threads > 0;
+    int64_t next_tick = ticks ? now_ns() + OUTPUT_TICK_NS : NS_FOREVER;
     while (p->workers_started && !atomic_load(&p->finished)) {
-        int64_t now = now_ns(), due = monitor_deadline(p->monitor);
+        int64_t now = now_ns(), due = MIN(monitor_deadline(p->monitor), next_tick);
+        if (now >= next_tick) {
+            output_tick(p->out);
+            next_tick = now + OUTPUT_TICK_NS;
+            continue;
+        }
         if (now >= due) {
             pipeline_stats(p, -1, &s);
             monitor_tick(p->monitor, now, &s);

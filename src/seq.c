@@ -114,3 +114,12 @@ struct batch *seq_next(struct seq *s, bool release)
     sync_unlock(&s->mu);
     return w;
 }
+
+bool seq_try_role(struct seq *s)
+{
+    sync_lock(&s->mu);
+    bool got = !s->writing;
+    s->writing = true;
+    sync_unlock(&s->mu);
+    return got;
+}

@@ -33,4 +33,9 @@ struct batch *seq_put(struct seq *s, struct batch *b);
  * a batch put meanwhile is never stranded). */
 struct batch *seq_next(struct seq *s, bool release);
 
+/* Takes the writer role when nobody holds it (true), for a thread that
+ * has no batch to put but something to do as the writer (a late flush).
+ * It gives the role back through seq_next(s, true). */
+bool seq_try_role(struct seq *s);
+
 #endif

@@ -492,3 +492,16 @@ big_zst() {
     seq 1 5 >"$(T exp)"
     same_file "$(T exp)" "$(T rej)"
 }
+
+@test "-z --compress-threads 2: flushes are put off, so jobs stay large and the output small" {
+    ((SANITIZED)) && skip "timing of flushes differs too much under sanitizers"
+    seq 1 3000000 >"$(T in)"
+    wrun -q -z --compress-threads 2 <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    zstd -dc <"$OUT" | cmp -s - "$(T in)" || fail "does not decode to the input"
+    local ours theirs
+    ours=$(stat -c %s "$OUT")
+    theirs=$(zstd -3 -T2 -c <"$(T in)" | wc -c)
+    echo "# weir $ours bytes, zstd -T2 $theirs bytes" >&3
+    ((ours * 10 <= theirs * 16)) || fail "weir wrote $ours bytes, zstd -T2 $theirs"
+}
