@@ -389,14 +389,6 @@ stalled_head() {
     wait_until 5 no_procs 'sleep 30.4714' || fail "left running"
 }
 
-io() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/io" 2>/dev/null || true; }
-read_stable() {
-    local a b
-    a=$(io rchar "$1")
-    sleep 0.5
-    b=$(io rchar "$1")
-    [ -n "$a" ] && [ "$a" = "$b" ]
-}
 STUCK='mkdir "$0" 2>/dev/null && exec sleep 30.4714; exec cat'
 
 @test "memory: a stuck record at the head stops intake (per-record exec)" {

@@ -136,3 +136,22 @@ start_weir() {
     exec {W}>"$(T fifo)"
     wait_until 10 weir_ready "$PID" || fail "weir did not start"
 }
+
+# io FIELD PID: rchar or wchar of a process.
+io() {
+    awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/io" 2>/dev/null || true
+}
+
+# rss_kb PID: resident set size.
+rss_kb() {
+    awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || true
+}
+
+# read_stable PID: rchar did not move over 300 ms (and weir is alive).
+read_stable() {
+    local a b
+    a=$(io rchar "$1")
+    sleep 0.3
+    b=$(io rchar "$1")
+    [ -n "$a" ] && [ "$a" = "$b" ]
+}

@@ -354,32 +354,32 @@ big_zst() {
 
 # ---------------------------------------------- the frame ends on every exit
 
-@test "SIGINT: exit 130, the output is a complete .zst of the records fed" {
-    start_weir -z --stats json
-    seq 1 500 >&$W
+# frame_ends SIG STATUS N ARGS...: weir -z ARGS gets N records through the
+# fifo and SIG once they decode from what it wrote; it exits STATUS, and
+# its output is a complete .zst of the N records.
+frame_ends() {
+    local sig=$1 code=$2 n=$3
+    shift 3
+    start_weir -z --stats json "$@"
+    seq 1 "$n" >&$W
     # the idle flush ends a block: what the file holds decodes already
-    wait_until 10 decodes_to 500 "$(T out)" || fail "records not written"
-    kill -INT "$PID"
+    wait_until 10 decodes_to "$n" "$(T out)" || fail "records not written"
+    kill -"$sig" "$PID"
     finish_weir
-    [ "$RC" -eq 130 ] || fail "exit $RC: $(cat "$(T err)")"
+    [ "$RC" -eq "$code" ] || fail "exit $RC: $(cat "$(T err)")"
     zstd -q -t "$(T out)"
     zstd -q -dc "$(T out)" >"$(T dec)"
-    seq 1 500 >"$(T exp)"
+    seq 1 "$n" >"$(T exp)"
     same_file "$(T exp)" "$(T dec)"
     [ "$(jget "$(T err)" .compressed_bytes_out)" -eq "$(stat -c %s "$(T out)")" ]
 }
 
+@test "SIGINT: exit 130, the output is a complete .zst of the records fed" {
+    frame_ends INT 130 500
+}
+
 @test "SIGTERM: exit 143, the output is a complete .zst of the records fed" {
-    start_weir -z -j 2 --compress-threads 2 --stats json
-    seq 1 1000 >&$W
-    wait_until 10 decodes_to 1000 "$(T out)" || fail "records not written"
-    kill -TERM "$PID"
-    finish_weir
-    [ "$RC" -eq 143 ] || fail "exit $RC: $(cat "$(T err)")"
-    zstd -q -t "$(T out)"
-    zstd -q -dc "$(T out)" >"$(T dec)"
-    seq 1 1000 >"$(T exp)"
-    same_file "$(T exp)" "$(T dec)"
+    frame_ends TERM 143 1000 -j 2 --compress-threads 2
 }
 
 @test "-p fail overload: exit 75, the output is a complete .zst of the records done" {
