@@ -118,12 +118,21 @@ usage_error() {
 @test "--help mentions the COMMAND flags, shapes and exit statuses" {
     run --separate-stderr "$WEIR" --help
     [ "$status" -eq 0 ]
-    local w missing=
+    local w missing= flat
+    flat=$(tr -s ' \n' '  ' <<<"$output") # the usage lines are wrapped
     for w in --exec --coproc --pipe --block --block-records --job-timeout --retries \
         --on-error '[--] [COMMAND [ARG...]]' 126 127; do
-        [[ $output == *"$w"* ]] || missing+=" $w"
+        [[ $flat == *"$w"* ]] || missing+=" $w"
     done
     [ -z "$missing" ] || fail "missing from --help:$missing"
+}
+
+@test "--help fits in 80 columns" {
+    run --separate-stderr "$WEIR" --help
+    [ "$status" -eq 0 ]
+    local long
+    long=$(awk 'length > 79' <<<"$output")
+    [ -z "$long" ] || fail "lines over 79 columns: $long"
 }
 
 @test "usage: -- with nothing after it" { usage_error '^weir: COMMAND expected after -- ' --; }
