@@ -44,7 +44,7 @@ struct monitor {
 
 static int write_metrics(struct monitor *m, const struct stats *s);
 
-int monitor_new(const struct monitor_config *c, struct monitor **out)
+int monitor_new(const struct monitor_config *c, const struct stats *first, struct monitor **out)
 {
     struct monitor *m = calloc(1, sizeof *m);
     if (!m)
@@ -63,8 +63,7 @@ int monitor_new(const struct monitor_config *c, struct monitor **out)
             free(m);
             return -ENOMEM;
         }
-        struct stats zero = {.policy = "", .workers = 0};
-        int rc = write_metrics(m, &zero);
+        int rc = write_metrics(m, first);
         if (rc) {
             monitor_free(m);
             return rc;
@@ -107,14 +106,17 @@ static void clock_text(char *buf, size_t len, double secs)
         snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
-/* Appends a piece to line when it fits in width (pieces are in order of
- * importance, so what a narrow terminal loses is the least useful). */
+/* Appends a piece to line while it fits in width; after one that does
+ * not, no more (pieces come in order of importance, so what a narrow
+ * terminal loses is the least useful, from the right). */
 static void add(char *line, size_t *len, unsigned width, const char *piece)
 {
     size_t n = strlen(piece);
     if (*len + n < width) {
         memcpy(line + *len, piece, n + 1);
         *len += n;
+    } else {
+        *len = width; /* full */
     }
 }
 
@@ -139,11 +141,11 @@ static void progress_line(struct monitor *m, const struct stats *s, char *line, 
     double dt = (double)(b->t - a->t) / 1e9;
     char el[32], nin[32], bin[32], rin[32], rb[32], nout[32], rout[32], piece[160];
     clock_text(el, sizeof el, s->elapsed_s);
-    stats_human_rate(nin, sizeof nin, (double)s->records_in);
+    stats_human_count(nin, sizeof nin, s->records_in);
     stats_human_bytes(bin, sizeof bin, (double)s->bytes_in);
     stats_human_rate(rin, sizeof rin, dt > 0 ? (double)(b->records_in - a->records_in) / dt : 0);
     stats_human_bytes(rb, sizeof rb, dt > 0 ? (double)(b->bytes_in - a->bytes_in) / dt : 0);
-    stats_human_rate(nout, sizeof nout, (double)s->records_out);
+    stats_human_count(nout, sizeof nout, s->records_out);
     stats_human_rate(rout, sizeof rout,
                      dt > 0 ? (double)(b->records_out - a->records_out) / dt : 0);
     size_t len = 0;

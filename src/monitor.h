@@ -24,9 +24,9 @@ struct monitor_config {
 };
 
 /* 0 and *out, or -errno when the metrics file cannot be written (its
- * first version is written here, so a bad path fails before any input
- * is read). */
-int monitor_new(const struct monitor_config *c, struct monitor **out);
+ * first version, from `first`, is written here, so a bad path fails
+ * before any input is read). */
+int monitor_new(const struct monitor_config *c, const struct stats *first, struct monitor **out);
 void monitor_free(struct monitor *m); /* NULL is fine */
 
 /* When the next duty is due (NS_FOREVER: never). */

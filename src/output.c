@@ -101,7 +101,7 @@ static enum outcome lost(struct output *o)
 
 static void add(_Atomic uint64_t *c, uint64_t n)
 {
-    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(c, n, memory_order_release);
 }
 
 /* The pending batches have gone out (written) or cannot (stdout failed):
@@ -233,7 +233,8 @@ void output_end(struct output *o)
 void output_figures(struct output *o, struct output_figures *out)
 {
     out->compressed = sink_compressed_bytes(o->sink);
-    out->done = atomic_load_explicit(&o->done, memory_order_relaxed);
+    /* acquire: a snapshot that sees a record done also sees it read */
+    out->done = atomic_load_explicit(&o->done, memory_order_acquire);
     out->records = atomic_load_explicit(&o->records, memory_order_relaxed);
     out->bytes = atomic_load_explicit(&o->bytes, memory_order_relaxed);
     static const double q[4] = {0.5, 0.9, 0.99, 0.999};

@@ -241,7 +241,7 @@ int parse_rate(const char *s, int binary, double *out_per_sec)
     if (!(v > 0) || !(per_ns > 0))
         return -ERANGE;
     double r = v * 1e9 / per_ns;
-    if (!isfinite(r) || r > 1e12)
+    if (!(r > 0) || !isfinite(r) || r > 1e12)
         return -ERANGE;
     *out_per_sec = r;
     return 0;

@@ -177,10 +177,11 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
 {
     struct pipeline *p = ctx;
     counter_add(&p->bytes_in, len);
+    if (last) /* read before it fails: a snapshot never sees it failed, not read */
+        counter_add(&p->records_in, 1);
     shed_bytes(p->shed, data, len, last, open_end, OUTCOME_FAILED);
     if (!last)
         return 0;
-    counter_add(&p->records_in, 1);
     if (p->oversize_seen++ < OVERSIZE_WARNINGS)
         report_warning("record %" PRIu64 " is longer than --max-record %zu bytes: failed%s", recno,
                        p->o.max_record,
@@ -429,7 +430,10 @@ static int open_monitor(struct pipeline *p)
         .input_size = p->o.progress != PROGRESS_OFF ? input_size() : 0,
         .start = now_ns(),
     };
-    int rc = monitor_new(&mc, &p->monitor);
+    p->t_start = mc.start; /* pipeline_run starts the clock again */
+    struct stats first;
+    pipeline_stats(p, -1, &first);
+    int rc = monitor_new(&mc, &first, &p->monitor);
     if (rc == -ENOMEM)
         report_error(&p->rep, "out of memory");
     else if (rc)

@@ -58,7 +58,7 @@ void shed_batch(struct shed *s, struct batch *b, enum outcome why)
 {
     if (!b)
         return;
-    atomic_fetch_add_explicit(&s->count[why], b->n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->count[why], b->n, memory_order_release);
     if (s->rejects) {
         int rc = rejects_batch(s->rejects, b);
         if (rc)
@@ -69,7 +69,7 @@ void shed_batch(struct shed *s, struct batch *b, enum outcome why)
 
 void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome why)
 {
-    atomic_fetch_add_explicit(&s->count[why], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->count[why], 1, memory_order_release);
     if (s->rejects) {
         const char *p = b->chunk->data + b->recs[i].off;
         bool open = b->open_end && i + 1 == b->n;
@@ -112,10 +112,10 @@ void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_de
             rejects_failed(s, "write", rc);
     }
     if (end)
-        atomic_fetch_add_explicit(&s->count[why], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->count[why], 1, memory_order_release);
 }
 
 uint64_t shed_count(struct shed *s, enum outcome why)
 {
-    return atomic_load_explicit(&s->count[why], memory_order_relaxed);
+    return atomic_load_explicit(&s->count[why], memory_order_acquire);
 }

@@ -36,6 +36,14 @@ void stats_human_rate(char *buf, size_t len, double v)
     snprintf(buf, len, "%.*f%s", prec, v, unit[u]);
 }
 
+void stats_human_count(char *buf, size_t len, uint64_t n)
+{
+    if (n < 1000)
+        snprintf(buf, len, "%" PRIu64, n);
+    else
+        stats_human_rate(buf, len, (double)n);
+}
+
 static const char *plural(uint64_t n, const char *one, const char *many)
 {
     return n == 1 ? one : many;

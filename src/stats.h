@@ -47,6 +47,8 @@ void stats_print(FILE *f, const struct stats *s, bool json);
 
 /* Bytes for a person: 1.5 KiB, 20.0 MiB. */
 void stats_human_bytes(char *buf, size_t len, double v);
+/* A count for a person: 999 -> "999", 1234567 -> "1.23M". */
+void stats_human_count(char *buf, size_t len, uint64_t n);
 /* A count per second for a person: 1234567 -> "1.23M", 0.25 -> "0.25". */
 void stats_human_rate(char *buf, size_t len, double v);
 
