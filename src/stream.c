@@ -186,7 +186,7 @@ static ssize_t read_plain(struct source *s, char *buf, size_t cap)
 static ssize_t read_zstd(struct source *s, char *buf, size_t cap)
 {
     ZSTD_outBuffer out = {buf, cap, 0};
-    bool drain = s->out_full;
+    bool drain = s->out_full && s->in_frame;
     while (out.pos == 0) {
         if (!drain && s->in_pos == s->in_len) {
             if (s->eof) {

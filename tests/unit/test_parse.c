@@ -230,6 +230,12 @@ static void test_rates(void)
 
     rate_bad("0", 0, -ERANGE);
     rate_bad("0/s", 0, -ERANGE);
+    { /* a period so long that the rate is 0, which would mean no limit (fuzzing) */
+        char s[400] = "1/";
+        memset(s + 2, '9', 320);
+        strcpy(s + 322, "s");
+        rate_bad(s, 0, -ERANGE);
+    }
     rate_bad("0.0/m", 0, -ERANGE);
     rate_bad("5/0s", 0, -ERANGE);
     rate_bad("-5", 0, -EINVAL);

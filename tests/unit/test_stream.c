@@ -245,6 +245,26 @@ static void test_round_trip(void)
     bytes_free(&plain);
 }
 
+/* Decoded bytes that fill a read exactly at the end of a frame without a
+ * checksum: the next read is the end of input, not "truncated" (found by
+ * fuzzing: the decoder was asked to drain a frame that was over). */
+static void test_exact_fill(void)
+{
+    for (size_t n = 1; n <= 4096; n *= 4) {
+        struct bytes plain = lines(1, (unsigned)n), z = {0};
+        zframe(&z, plain.p, plain.len, 3, false);
+        struct bytes out = {0};
+        uint64_t zb;
+        ssize_t rc = decode_file(&z, DECOMPRESS_AUTO, plain.len, &out, &zb, NULL, 0);
+        is_int(rc, 0, "%zu bytes read in one read of exactly that size: then end of input",
+               plain.len);
+        ok(same(&out, plain.p, plain.len), "%zu bytes: all of them", plain.len);
+        bytes_free(&out);
+        bytes_free(&z);
+        bytes_free(&plain);
+    }
+}
+
 /* Skippable frame, frame, skippable frame, frame, empty frame, empty
  * skippable frame; a record spans the two frames with content. */
 static struct bytes many_frames(const struct bytes *plain)
@@ -761,6 +781,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     alarm(300); /* a read held back forever fails the run rather than hang it */
     test_round_trip();
+    test_exact_fill();
     test_frames();
     test_long_window();
     test_plain();
