@@ -108,8 +108,10 @@ static enum cli_action argtable_error(struct arg_end *end)
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        return usage("bad command line");
+    if (!mem) {
+        fputs("weir: out of memory\n", stderr);
+        return CLI_FAIL;
+    }
     arg_print_errors(mem, end, "weir");
     fclose(mem);
     char *nl = buf ? strchr(buf, '\n') : NULL;
@@ -708,6 +710,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);
+        r = CLI_FAIL;
         goto out;
     }
     int nopts;

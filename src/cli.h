@@ -11,6 +11,7 @@ enum cli_action {
     CLI_USAGE,    /* an error line was printed: exit 2 */
     CLI_NOTFOUND, /* COMMAND not found, reported: exit 127 */
     CLI_NOEXEC,   /* COMMAND found but not executable, reported: exit 126 */
+    CLI_FAIL,     /* out of memory, reported: exit 1 */
 };
 
 enum cli_action cli_parse(int argc, char **argv, struct options *o);

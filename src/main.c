@@ -53,6 +53,8 @@ int main(int argc, char **argv)
         return EXIT_NOTFOUND;
     case CLI_NOEXEC:
         return EXIT_NOEXEC;
+    case CLI_FAIL:
+        return EXIT_RUNTIME;
     case CLI_RUN:
         break;
     }

@@ -286,12 +286,10 @@ static int write_metrics(struct monitor *m, const struct stats *s)
 static void update_metrics(struct monitor *m, const struct stats *s)
 {
     int rc = write_metrics(m, s);
-    if (rc && !m->metrics_failed) {
+    if (rc && !m->metrics_failed) { /* once a run */
         m->metrics_failed = true;
         clear_progress(m);
         report_warning("--metrics %s: %s (the run goes on)", m->c.metrics_path, strerror(-rc));
-    } else if (rc == 0 && m->metrics_failed) {
-        m->metrics_failed = false; /* a later failure is news again */
     }
 }
 

@@ -40,6 +40,7 @@ struct output {
     size_t npending;
     uint64_t pending_bytes;
     int64_t last_flush;  /* when the sink last went out */
+    uint64_t mark;       /* sink_written() when the pending list began */
     atomic_bool put_off; /* a flush was put off (output_tick does it) */
     /* figures */
     atomic_int err; /* stdout's -errno, once failed */
@@ -104,22 +105,53 @@ static void add(_Atomic uint64_t *c, uint64_t n)
     atomic_fetch_add_explicit(c, n, memory_order_release);
 }
 
-/* The pending batches have gone out (written) or cannot (stdout failed):
- * count them, take their latency or shed them, and free them. */
-static void settle_pending(struct output *o, bool written)
+/* b's output went out for its first `out` bytes only, before stdout
+ * failed. When the stage wrote one record for each (no filter, nothing
+ * failed), the records whose bytes all went out count as written and the
+ * rest are shed; otherwise the whole batch is shed (its records may then
+ * be partly on stdout and whole in the rejects file). */
+static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t now)
 {
-    if (!o->pending)
+    size_t k = 0;
+    uint64_t bytes = 0, seen = 0;
+    bool one_to_one = !b->failed && b->n_failed == 0 && b->n_out == b->n;
+    for (size_t i = 0; one_to_one && i < b->nsegs && seen < out; i++) {
+        const char *p = b->segs[i].p, *e = p + MIN(b->segs[i].len, out - seen);
+        for (const char *d = p; (d = memchr(d, o->cfg.delim, (size_t)(e - d))); d++) {
+            k++;
+            bytes = seen + (uint64_t)(d + 1 - p);
+        }
+        seen += b->segs[i].len;
+    }
+    if (k == 0) {
+        shed_results(o->cfg.shed, b, lost(o));
         return;
+    }
+    for (size_t i = k; i < b->n; i++)
+        shed_record(o->cfg.shed, b, i, lost(o));
+    add(&o->done, k);
+    add(&o->records, k);
+    add(&o->bytes, bytes);
+    hist_add(o->lat, (uint64_t)(now - b->t_queued), k);
+    batch_free(b);
+}
+
+/* The pending batches have gone out, the first `out` bytes of them (all:
+ * UINT64_MAX) before stdout failed: count those that went out whole, take
+ * their latency, and shed the others; free them all. */
+static void settle_pending(struct output *o, uint64_t out)
+{
     int64_t now = now_ns();
-    if (written)
-        sync_lock(&o->lat_mu);
+    sync_lock(&o->lat_mu);
     while (o->pending) {
         struct batch *b = o->pending;
         o->pending = b->next;
-        if (!written) {
-            shed_results(o->cfg.shed, b, lost(o));
+        if (b->bytes_out > out) { /* not out, or only partly */
+            settle_torn(o, b, out, now);
+            out = 0;
             continue;
         }
+        out -= b->bytes_out;
         for (size_t i = 0; b->failed && i < b->n; i++) /* some records failed */
             if (b->failed[i])
                 shed_record(o->cfg.shed, b, i,
@@ -130,11 +162,11 @@ static void settle_pending(struct output *o, bool written)
         hist_add(o->lat, (uint64_t)(now - b->t_queued), b->n_done);
         batch_free(b);
     }
-    if (written)
-        sync_unlock(&o->lat_mu);
+    sync_unlock(&o->lat_mu);
     o->pending_tail = &o->pending;
     o->npending = 0;
     o->pending_bytes = 0;
+    o->mark = sink_written(o->sink);
 }
 
 /* stdout failed: stop all work, and shed output from now on. */
@@ -146,7 +178,10 @@ static void failed(struct output *o, int err)
     atomic_store(&o->err, err);
     queue_abort(o->cfg.queue);
     o->cfg.failed(o->cfg.ctx);
-    settle_pending(o, false);
+    /* what reached stdout before the error counts as written (a plain
+     * sink's bytes are the batches' bytes, in order; compressed ones are
+     * not, and a frame cut short decodes to nothing certain) */
+    settle_pending(o, o->cfg.compress ? 0 : sink_written(o->sink) - o->mark);
 }
 
 static bool lazy(const struct output *o)
@@ -166,7 +201,7 @@ static void flush(struct output *o, bool now)
         failed(o, rc);
     o->last_flush = now_ns();
     atomic_store(&o->put_off, false);
-    settle_pending(o, !o->dead);
+    settle_pending(o, o->dead ? 0 : UINT64_MAX);
 }
 
 static void write_batch(struct output *o, struct batch *b)
@@ -192,7 +227,7 @@ static void write_batch(struct output *o, struct batch *b)
             failed(o, rc);
     }
     if (!o->dead && !sink_pending(o->sink))
-        settle_pending(o, true); /* all went straight out */
+        settle_pending(o, UINT64_MAX); /* all went straight out */
 }
 
 /* For the writer-role holder: writes w and every batch ready after it,
@@ -227,7 +262,7 @@ void output_end(struct output *o)
     int rc;
     if (!o->dead && (rc = sink_end(o->sink)) != 0)
         failed(o, rc);
-    settle_pending(o, !o->dead);
+    settle_pending(o, o->dead ? 0 : UINT64_MAX);
 }
 
 void output_figures(struct output *o, struct output_figures *out)

@@ -30,8 +30,9 @@ struct output_config {
     struct reporter *rep;
     void (*failed)(void *ctx); /* stdout failed: intake must stop */
     void *ctx;
-    bool compress;      /* stdout is one zstd frame */
-    int level, threads; /* its level and libzstd worker threads */
+    unsigned char delim; /* the record delimiter */
+    bool compress;       /* stdout is one zstd frame */
+    int level, threads;  /* its level and libzstd worker threads */
 };
 
 struct output_figures {

@@ -346,7 +346,12 @@ static int open_shed(struct pipeline *p)
         }
     }
     p->shed = shed_new(r, p->o.rejects_path, &p->rep);
-    return p->shed ? 0 : -ENOMEM;
+    if (!p->shed) {
+        report_error(&p->rep, "out of memory");
+        rejects_close(r);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 static int open_parts(struct pipeline *p)
@@ -363,6 +368,7 @@ static int open_parts(struct pipeline *p)
         .rep = &p->rep,
         .failed = output_failed,
         .ctx = p,
+        .delim = o->delim,
         .compress = o->compress,
         .level = o->level,
         .threads = o->compress_threads,

@@ -33,6 +33,7 @@ struct queue {
     int64_t full_ns; /* time spent full */
     size_t max_count;
     size_t want, want_bytes;   /* room the waiting pusher needs before waking */
+    bool pusher_waits;         /* for room: the queue counts as full */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
     unsigned spinners;         /* threads spinning now: one at most */
     bool spin_ok;              /* spinning has been paying off */
@@ -81,9 +82,11 @@ void queue_free(struct queue *q)
     free(q);
 }
 
+/* Full: at a bound, or with less room than the pusher waiting needs
+ * (the byte bound stops a batch well before the bytes reach it). */
 static bool is_full(const struct queue *q)
 {
-    return q->count >= q->capacity || q->bytes >= q->capacity_bytes;
+    return q->count >= q->capacity || q->bytes >= q->capacity_bytes || q->pusher_waits;
 }
 
 /* Waits on cv until signalled or `deadline`. While batches stream
@@ -222,7 +225,11 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         bool all = deadline == NS_FOREVER || k > 0;
         q->want = all ? MIN(b->n, q->capacity) : 1;
         q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
+        account(q);
+        q->pusher_waits = true;
         wait_on(q, &q->room, turn_due ? NS_FOREVER : deadline, NULL);
+        account(q);
+        q->pusher_waits = false;
     }
     sync_unlock(&q->mu);
     return admitted;

@@ -252,6 +252,7 @@ struct sink {
     size_t zcap;
     bool dirty;              /* the compressor holds bytes not flushed */
     _Atomic uint64_t zbytes; /* compressed bytes written */
+    uint64_t written;        /* bytes that reached fd, also before an error */
     size_t len, cap;         /* bytes buffered, buffer size */
     char buf[];
 };
@@ -285,15 +286,16 @@ void sink_free(struct sink *s)
     free(s);
 }
 
-static int write_all(int fd, const char *p, size_t len)
+static int write_all(struct sink *s, const char *p, size_t len)
 {
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = write(s->fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
+        s->written += (uint64_t)n;
         p += n;
         len -= (size_t)n;
     }
@@ -310,7 +312,7 @@ static int compress(struct sink *s, const char *p, size_t len, ZSTD_EndDirective
         size_t left = ZSTD_compressStream2(s->cctx, &out, &in, mode);
         if (ZSTD_isError(left))
             return ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation ? -ENOMEM : -EIO;
-        int rc = write_all(s->fd, s->zbuf, out.pos);
+        int rc = write_all(s, s->zbuf, out.pos);
         if (rc)
             return rc;
         atomic_fetch_add_explicit(&s->zbytes, out.pos, memory_order_relaxed);
@@ -326,7 +328,7 @@ static int put(struct sink *s, const char *p, size_t len, ZSTD_EndDirective mode
 {
     if (s->cctx)
         return compress(s, p, len, mode);
-    return write_all(s->fd, p, len);
+    return write_all(s, p, len);
 }
 
 int sink_flush(struct sink *s)
@@ -378,4 +380,9 @@ size_t sink_room(const struct sink *s)
 uint64_t sink_compressed_bytes(const struct sink *s)
 {
     return atomic_load_explicit(&s->zbytes, memory_order_relaxed);
+}
+
+uint64_t sink_written(const struct sink *s)
+{
+    return s->written;
 }

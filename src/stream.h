@@ -55,5 +55,7 @@ int sink_end(struct sink *s);
 bool sink_pending(const struct sink *s); /* written bytes have not gone out yet */
 size_t sink_room(const struct sink *s);  /* bytes the buffer takes before it must go out */
 uint64_t sink_compressed_bytes(const struct sink *s); /* bytes to fd, when compressing */
+/* Bytes that reached fd so far, also those of a write that then failed. */
+uint64_t sink_written(const struct sink *s);
 
 #endif
