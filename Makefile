@@ -41,8 +41,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN := $(if $(filter release,$(VARIANT)),weir,$(B)/weir)
 
-.PHONY: all check check-unit check-cli check-asan check-tsan check-sanitize bench demo deps \
+.PHONY: all check check-unit check-cli check-asan check-tsan check-sanitize bench plots demo deps \
         install uninstall clean format lint help
+.PHONY: fuzz fuzz-smoke
+.PHONY: check-props
 
 all: $(BIN)
 
@@ -60,15 +62,28 @@ $(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h tests/unit/mkbatch.h
 # test_fault makes weir's allocations fail on demand.
 $(B)/tests/test_fault: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 
+# The LD_PRELOAD fault shim of tests/cli/faults.bats, never sanitized (a
+# sanitizer runtime of its own would clash with weir's).
+SHIM := $(B)/failshim.so
+$(SHIM): tests/fault/failshim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g $(WARN) $(filter -Werror,$(OPT)) -shared -fPIC -o $@ $< -ldl -pthread
+
 # `make check`: the -Werror build, unit tests, then CLI tests against it.
 check: deps
 	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli
+	PROPS_N=200 $(MAKE) --no-print-directory VARIANT=check check-props
 
 check-unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
 
-check-cli: $(BIN)
+check-cli: $(BIN) $(SHIM)
 	WEIR=$(abspath $(BIN)) bats tests/cli
+
+# Seeded random configurations checked against a model (tests/props/README.md):
+# PROPS_N (200), PROPS_SEED (printed; PROPS_SEED=S PROPS_N=1 replays one), PROPS_J.
+check-props: $(BIN)
+	WEIR=$(abspath $(BIN)) python3 tests/props/props.py
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
 check-asan: deps
@@ -82,8 +97,34 @@ check-tsan: deps
 
 check-sanitize: check-asan check-tsan
 
+# libFuzzer targets over the parsers of outside bytes (tests/fuzz/README.md),
+# linked with the library built for them in build/fuzz. `make fuzz` runs
+# each for FUZZ_SECONDS on a copy of its seed corpus; fails on a crash.
+FUZZ_SECONDS ?= 60
+FZ := build/fuzz
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(FZ)/%.o) $(FZ)/cli.o
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OBJ): $(FZ)/%.o: src/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FUZZ_BIN): $(FZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
 bench: weir
 	bench/run.sh
+
+# `make plots`: weir under overload, one row per policy, into docs/policies.svg (gnuplot).
+plots: weir
+	scripts/plots.sh
 
 demo: deps weir
 	./demo.sh
@@ -114,6 +155,6 @@ clean:
 	rm -rf build weir
 
 help:
-	@echo "targets: all check check-asan check-tsan check-sanitize bench demo deps install uninstall clean format lint"
+	@echo "targets: all check check-asan check-tsan check-sanitize bench plots demo deps install uninstall clean format lint fuzz fuzz-smoke check-props"
 
 -include $(wildcard build/*/*.d build/*/tests/*.d)

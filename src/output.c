@@ -221,7 +221,7 @@ static void write_batch(struct output *o, struct batch *b)
     o->pending_tail = &b->next;
     o->npending++;
     o->pending_bytes += b->bytes_out;
-    for (size_t i = 0; i < b->nsegs && !o->dead; i++) {
+    for (size_t i = 0; !o->dead && i < b->nsegs; i++) { /* failed() may free b */
         int rc = sink_write(o->sink, b->segs[i].p, b->segs[i].len);
         if (rc)
             failed(o, rc);

@@ -25,6 +25,7 @@ struct queue {
     size_t capacity, capacity_bytes;
     size_t inflight, out; /* bound on and number of popped, unreleased batches */
     unsigned idle;        /* poppers waiting for a batch to arrive */
+    unsigned want_idle;   /* queue_wait_idle waits for this many (on `room`) */
     uint64_t next_piece;  /* number of the next popped batch */
     bool closed, interrupted, aborted;
     /* depth accounting */
@@ -360,6 +361,8 @@ static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
         }
         bool idle = !q->head; /* waiting for work, not for a slot */
         q->idle += idle;
+        if (q->want_idle && q->idle >= q->want_idle)
+            pthread_cond_broadcast(&q->room);
         wait_on(q, &q->work, NS_FOREVER, &spin_until);
         q->idle -= idle;
     }
@@ -458,5 +461,15 @@ void queue_stats(struct queue *q, struct queue_stats *out)
     out->full_share = span > 0 ? (double)q->full_ns / span : 0;
     out->records = q->count;
     out->bytes = q->bytes;
+    sync_unlock(&q->mu);
+}
+
+void queue_wait_idle(struct queue *q, unsigned n, int64_t deadline)
+{
+    sync_lock(&q->mu);
+    q->want_idle = n;
+    while (q->idle < n && !q->head && now_ns() < deadline)
+        sync_cond_timedwait(&q->room, &q->mu, deadline);
+    q->want_idle = 0;
     sync_unlock(&q->mu);
 }

@@ -81,4 +81,9 @@ struct batch *queue_take_all(struct queue *q);
 
 void queue_stats(struct queue *q, struct queue_stats *out);
 
+/* Waits until n poppers wait for work (or the deadline): started workers
+ * count as idle only once they do, and a full queue with an idle worker
+ * is no overload, so intake starts after them. */
+void queue_wait_idle(struct queue *q, unsigned n, int64_t deadline);
+
 #endif

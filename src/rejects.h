@@ -19,8 +19,12 @@ int rejects_close(struct rejects *r);
 
 /* Writes every record of b. 0 or -errno. */
 int rejects_batch(struct rejects *r, const struct batch *b);
-/* Writes raw bytes of one record (pieces of an oversize record); with
- * add_delim the delimiter follows. 0 or -errno. */
+/* Writes the raw bytes of one whole record; with add_delim the delimiter
+ * follows. 0 or -errno. */
 int rejects_bytes(struct rejects *r, const char *p, size_t len, bool add_delim);
+/* Writes a piece of a record that comes in pieces (an oversize one, as it
+ * is read); `end`: its last. Until then other records wait, so that none
+ * lands inside it. 0 or -errno. */
+int rejects_piece(struct rejects *r, const char *p, size_t len, bool end, bool add_delim);
 
 #endif

@@ -107,7 +107,7 @@ void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_de
                 enum outcome why)
 {
     if (s->rejects) {
-        int rc = rejects_bytes(s->rejects, p, len, end && add_delim);
+        int rc = rejects_piece(s->rejects, p, len, end, add_delim);
         if (rc)
             rejects_failed(s, "write", rc);
     }

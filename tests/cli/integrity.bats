@@ -132,3 +132,11 @@ load helper
     [ "$(jget "$(T err)" .exit)" -eq 143 ]
     check_invariant "$(T err)"
 }
+
+@test "a record shed while an over-long one is still arriving does not land inside it in the rejects file" {
+    { printf 'bad\n'; printf 'xxxxxxxxxx'; sleep 0.5; printf 'yyyy\n'; } |
+        "$WEIR" -q --max-record 4 --rejects "$(T rej)" sh -c 'sleep 0.2; exit 1' 2>/dev/null || true
+    sort "$(T rej)" >"$(T got)"
+    printf 'bad\nxxxxxxxxxxyyyy\n' >"$(T exp)"
+    same_file "$(T exp)" "$(T got)"
+}

@@ -1,0 +1,1316 @@
+#!/usr/bin/env python3
+"""props.py - seeded random-configuration property runner for weir.
+
+Each configuration is drawn from one seed: policy, queue bounds, workers,
+order, a stage (built-in operations, or a COMMAND run per record, as a
+co-process or per block, chosen so that its effect is computable), rate
+limits, delimiter, input shape and how it is fed (file, pipe, trickle, zstd),
+consumer (file, pipe, slow reader, head -c that closes early), signals at a
+random time and SIGUSR1 storms. weir runs it with --stats json (and
+--rejects FILE), and the run is checked against weir(1):
+
+  - the exit status is one the man page allows for the configuration, and
+    the summary's "exit" says the same;
+  - stderr holds exactly one summary ("final":true), after every snapshot
+    ("final":false, in_flight, records_in == outcomes + in_flight), and no
+    line but JSON and known warnings;
+  - records_in == done + dropped + timed_out + failed; all input read when
+    the run was not stopped; the counters each policy may move;
+  - the output equals the reference model (model.py): in input order, or
+    as a multiset with -u; with shedding, output + rejects == input records
+    read (as multisets, through the stage), each rejected record whole with
+    its delimiter, and as many as were shed or failed;
+  - no shedding and no exit 75 where no record finds the queue full with
+    every worker busy (one record per worker, records <= -c + -j);
+  - queue_max <= queue_capacity, the bounds as given, workers, latency
+    percentiles in order, the rate limiter's bound;
+  - peak RSS (GNU time) within the memory bound of DESCRIPTION for large
+    inputs (not under sanitizers).
+
+README.md in this directory lists what is drawn and checked.
+
+Environment:
+  WEIR           weir binary (default ./weir)
+  PROPS_SEED     base seed (default: random); configuration i uses seed
+                 PROPS_SEED + i, so PROPS_SEED=S PROPS_N=1 replays one
+  PROPS_N        number of configurations (default 200)
+  PROPS_J        runs at a time (default 2)
+  PROPS_REPEAT   run each configuration this many times (default 1): a
+                 failure that depends on timing may need several tries
+  PROPS_KEEP     1: keep every run's directory (failed runs are always kept)
+  PROPS_VERBOSE  1: print a line per configuration
+  PROPS_TMP      where run directories go (default $TMPDIR or /tmp)
+
+Exit status 0 when every configuration passed, 1 otherwise, 2 on misuse.
+"""
+
+import collections
+import concurrent.futures
+import json
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model  # noqa: E402
+
+K = 1024
+M = 1024 * 1024
+CHUNK = 256 * K  # weir's read size (src/pipeline.c)
+OUT_BUF = 256 * K  # weir's output buffer (src/output.c)
+NPROC = os.cpu_count() or 1
+SIGNAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+SIGEXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+WEIR = os.path.abspath(os.environ.get("WEIR") or "weir")
+HAVE_ZSTD = shutil.which("zstd") is not None
+# Peak RSS comes from GNU time: wait4's ru_maxrss would also count the
+# runner's own pages, which the child had until it ran exec.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def sanitized(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return b"__asan_init" in data or b"__tsan_init" in data
+
+
+SANITIZED = sanitized(WEIR)
+SCALE = 4 if SANITIZED else 1  # time limits under sanitizers
+RUN_LIMIT = 30.0  # seconds one run may take before it counts as hung
+
+
+def size_str(n):
+    for suf, mul in (("M", M), ("K", K)):
+        if n % mul == 0 and n >= mul:
+            return "%d%s" % (n // mul, suf)
+    return str(n)
+
+
+def dur_s(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s)", text)
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+
+TEXT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .-_:;!x7eQ"
+DELIMS = {  # name: (byte, weir flags, weight)
+    "nl": (b"\n", [], 60),
+    "nul": (b"\0", ["-0"], 14),
+    "comma": (b",", ["-d", ","], 12),
+    "tab": (b"\t", ["-d", "\\t"], 6),
+    "x1e": (b"\x1e", ["--delimiter=\\x1e"], 8),
+}
+
+
+def text_payload(rng, i, lo=0, hi=20):
+    n = rng.randint(lo, hi)
+    word = bytes(rng.choice(TEXT) for _ in range(n))
+    return b"%d:" % i + word if i is not None else word
+
+
+def binary_payload(rng, delim, lo=0, hi=40):
+    n = rng.randint(lo, hi)
+    bad = delim[0]
+    return bytes(b if b != bad else (b + 1) % 256 for b in rng.randbytes(n))
+
+
+def long_text(rng, n, tag):
+    base = bytes(rng.choice(TEXT) for _ in range(64))
+    s = (tag + base * (n // 64 + 2))[:n]
+    return s
+
+
+def gen_shape(rng, shape, delim, n, max_record, big=True):
+    """(payloads, extra info) of an input shape."""
+    if shape == "empty":
+        return []
+    if shape == "one":
+        return [text_payload(rng, None, 0, 30)]
+    if shape == "text":
+        return [text_payload(rng, i) for i in range(n)]
+    if shape == "magic":
+        # plain input whose first bytes begin a zstd or skippable frame
+        # magic number: weir must look further, then take it as plain
+        out = [text_payload(rng, i, 0, 3) for i in range(rng.choice([1, 1, 2, n]))]
+        out[0] = rng.choice([b"(", b"(\xb5", b"(\xb5/", b"P", b"P*", b"P*M", b"]*M"]) + out[0]
+        return out
+    if shape == "dups":
+        pool = [text_payload(rng, None, 0, 4) for _ in range(rng.randint(1, 5))]
+        return [rng.choice(pool) for _ in range(n)]
+    if shape == "binary":
+        return [binary_payload(rng, delim) for _ in range(n)]
+    if shape == "nul":
+        inner = b"\n" if delim == b"\0" else b"\0"
+        out = []
+        for i in range(n):
+            p = bytearray(text_payload(rng, i))
+            for _ in range(rng.randint(0, 3)):
+                p.insert(rng.randint(0, len(p)), inner[0])
+            out.append(bytes(p))
+        return out
+    if shape == "empties":
+        return [b"" if rng.random() < 0.5 else text_payload(rng, i, 0, 3) for i in range(n)]
+    if shape == "maxrec":
+        m = max_record
+        lens = [0, max(0, m - 1), m, m + 1, 2 * m, m + 100]
+        out = [long_text(rng, rng.choice(lens), b"%d:" % i) for i in range(n)]
+        if big and rng.random() < 0.15:
+            out.insert(rng.randint(0, len(out)), long_text(rng, 300 * K, b"big:"))
+        return out
+    if shape == "longrec":
+        return [long_text(rng, rng.randint(50 * K, 600 * K), b"%d:" % i) for i in range(n)]
+    if shape == "large":
+        total = rng.randint(16, 32) * M
+        pool = [long_text(rng, rng.randint(50, 2000), b"") for _ in range(64)]
+        out, size, i = [], 0, 0
+        while size < total:
+            p = b"%d:" % i + rng.choice(pool)
+            out.append(p)
+            size += len(p) + 1
+            i += 1
+        return out
+    raise ValueError(shape)
+
+
+class Config:
+    pass
+
+
+def pick(rng, weighted):
+    items = list(weighted)
+    return rng.choices([k for k, _ in items], [w for _, w in items])[0]
+
+
+def gen_config(seed):
+    rng = random.Random(seed)
+    c = Config()
+    c.seed = seed
+    c.dname = pick(rng, ((k, v[2]) for k, v in DELIMS.items()))
+    c.delim, dflags, _ = DELIMS[c.dname]
+
+    kind = pick(rng, (("ops", 50), ("exec", 17), ("coproc", 17), ("pipe", 16)))
+    c.sed3q = False
+    if kind == "ops":
+        fast = ["cat", "upper", "lower"] + ["grep:" + p for p, _ in model.PATTERNS] + [
+            "grepv:" + p for p, _ in model.PATTERNS]
+        ops = [rng.choice(fast) for _ in range(rng.randint(0, 3))]
+        c.slow = None
+        if rng.random() < 0.3:
+            c.slow = rng.choice(["sleep:100us", "sleep:300us", "sleep:1ms", "sleep:2ms",
+                                 "spin:20us", "spin:100us", "spin:500us"])
+            ops.insert(rng.randint(0, len(ops)), c.slow)
+        c.stage = model.ops_stage(ops)
+    else:
+        c.slow = None
+        table = {"exec": model.exec_stages, "coproc": model.coproc_stages,
+                 "pipe": model.pipe_stages}[kind](c.delim)
+        c.stage = rng.choice(table)
+        c.sed3q = kind == "coproc" and c.delim in (b"\n", b"\0") and rng.random() < 0.2
+    st = c.stage
+
+    # shape, and the number of records the time budget allows
+    shapes = [("empty", 5), ("one", 8), ("text", 30), ("dups", 6), ("binary", 12), ("nul", 8),
+              ("empties", 6), ("maxrec", 12), ("longrec", 4), ("large", 5), ("magic", 4)]
+    if st["text"]:
+        shapes = [s for s in shapes if s[0] in ("empty", "one", "text", "dups", "empties")]
+    if kind in ("exec", "coproc") or c.slow:  # sed -u reads a byte at a time
+        shapes = [s for s in shapes if s[0] not in ("large", "longrec")]
+    if kind != "ops":
+        shapes = [s for s in shapes if s[0] != "large"]
+    c.shape = pick(rng, shapes)
+    n = rng.choice([2, 3, 5, 10, 30, 100, 300, 1000, 3000])
+    if c.shape == "longrec":
+        n = rng.randint(1, 6)
+    c.j = rng.choice([None, 0, 1, 1, 2, 2, 3, 4])
+    c.j_eff = NPROC if not c.j else c.j
+    if kind == "exec":
+        n = min(n, 30)
+    elif kind == "pipe":
+        n = min(n, 300)
+    if c.slow:
+        n = min(n, max(2, int(0.2 * c.j_eff / dur_s(c.slow.split(":")[1]))))
+
+    c.max_record = None
+    if c.shape == "maxrec":
+        c.max_record = rng.choice([1, 2, 8, 64, 1000, 4096])
+        n = min(n, 100)
+    elif rng.random() < 0.12 and c.shape != "large":
+        c.max_record = rng.choice([4, 16, 100, 4 * K])
+    payloads = gen_shape(rng, c.shape, c.delim, n, c.max_record or 16 * M, kind != "coproc")
+    c.terminated = not payloads or rng.random() < 0.7
+    if not c.terminated:
+        if payloads[-1] == b"":
+            payloads[-1] = b"z"
+        # an open last record is unique, so the model knows which copy it is
+        while payloads[-1] in payloads[:-1]:
+            payloads[-1] += b"z"
+    c.raw = b"".join(p + c.delim for p in payloads)
+    if not c.terminated:
+        c.raw = c.raw[:-1]
+    c.payloads = payloads
+
+    # queue, workers, order
+    c.policy = pick(rng, (("block", 35), ("drop", 20), ("drop-oldest", 15), ("timeout", 15),
+                          ("fail", 15)))
+    c.timeout = None
+    if c.policy == "timeout":
+        c.timeout = rng.choice(["0", "1ms", "5ms", "20ms"])
+    elif c.policy == "fail":
+        c.timeout = rng.choice([None, "0", "1ms", "10ms", "100ms"])
+    c.cap = rng.choice([None, None, 1, 2, 3, 8, 64, 1000])
+    c.cap_bytes = rng.choice([None, None, None, 1, 100, 4 * K, 64 * K, M])
+    c.unordered = rng.random() < 0.4
+    if c.shape == "large":
+        c.cap_bytes = rng.choice([64 * K, 256 * K, M])
+        c.cap = rng.choice([None, 16, 256])
+
+    # a COMMAND's output bounded by --capacity-bytes fails its job: keep the
+    # bound above what the stage writes, so the model stays deterministic
+    c.block = c.block_records = None
+    if kind != "ops":
+        longest = max([len(p) + 8 for p in payloads] + [0])
+        if kind == "pipe":
+            c.block = rng.choice([None, 1, 16, K, 64 * K])
+            if rng.random() < 0.5 or st.get("job_fails"):
+                c.block_records = 1 if st.get("job_fails") else rng.choice([1, 2, 7, 50])
+            blk = max(c.block or M, longest)
+            longest = 3 * blk
+        if c.cap_bytes is not None and c.cap_bytes < longest:
+            c.cap_bytes = None if longest > M else rng.choice(
+                [x for x in (4 * K, 64 * K, M) if x >= longest])
+
+    # command options
+    c.on_error = c.retries = c.job_timeout = None
+    c.dashdash = kind != "ops" and rng.random() < 0.3
+    if kind != "ops":
+        if st.get("job_fails") and rng.random() < 0.4:
+            c.on_error = "fail"
+        elif rng.random() < 0.1:
+            c.on_error = "skip"
+        if kind in ("exec", "pipe") and rng.random() < 0.25:
+            c.retries = rng.choice([1, 2])
+        if rng.random() < 0.15:
+            c.job_timeout = "10s"
+
+    # rate limits
+    c.rate = c.burst = c.byte_rate = c.byte_burst = None
+    if rng.random() < 0.15 and c.shape != "large":
+        c.rate = rng.choice([300, 1000, 5000, 20000])
+        if rng.random() < 0.6:
+            c.burst = rng.choice([1, 5, 50])
+    if rng.random() < 0.06 and c.shape != "large":
+        c.byte_rate = rng.choice([64 * K, M])
+        if rng.random() < 0.5:
+            c.byte_burst = rng.choice([512, 4 * K, 64 * K])
+    c.interval = rng.choice(["10ms", "30ms"]) if rng.random() < 0.1 else None
+
+    # how the input comes
+    modes = [("file", 45), ("pipe", 20), ("trickle", 20)]
+    if HAVE_ZSTD:
+        modes += [("zstd-file", 6), ("zstd-pipe", 6), ("zstd-trunc", 3), ("zstd-trickle", 5)]
+    if c.shape == "large":
+        modes = [("file", 50), ("pipe", 20)] + ([("zstd-file", 30)] if HAVE_ZSTD else [])
+    if len(c.raw) > 16 * K:
+        modes = [m for m in modes if "trickle" not in m[0]]
+    c.input = pick(rng, modes)
+    c.decompress = None
+    if c.input.startswith("zstd") and rng.random() < 0.1 and not st["text"] \
+            and c.shape != "large" and kind not in ("exec", "pipe"):
+        c.decompress = "no"
+    if c.input == "zstd-trunc" and c.on_error == "fail":
+        c.on_error = None
+
+    # the time budget: cap records again for rates and slow paths
+    # (the shape is drawn; cut the payload list and rebuild)
+    limit = len(c.payloads)
+    if c.rate and c.policy == "block":
+        limit = min(limit, int(0.25 * c.rate) + (c.burst or max(1, c.rate // 10)))
+    if kind == "pipe" and (c.block_records == 1 or (c.block or M) < 64 or c.input == "trickle"):
+        limit = min(limit, 40)
+    if (c.slow or kind == "exec") and c.cap is not None and c.cap <= 8 and c.policy != "block" \
+            and rng.random() < 0.5:
+        # as many records as the queue and the idle workers take: no overload
+        limit = min(limit, c.cap + c.j_eff)
+    if limit < len(c.payloads):
+        c.payloads = c.payloads[:limit]
+        c.terminated = True
+        c.raw = b"".join(p + c.delim for p in c.payloads)
+    if c.byte_rate and len(c.raw) > c.byte_rate // 4:
+        c.byte_rate = None
+        c.byte_burst = None
+
+    # consumer
+    est_out = len(c.raw) * 2 + 16
+    cons = [("file", 40), ("pipe", 25), ("slow", 15), ("head", 15)]
+    if est_out > 16 * K:
+        cons = [x for x in cons if x[0] != "slow"]
+    if c.shape == "large":
+        cons = [("file", 60), ("pipe", 40)]
+    c.consumer = pick(rng, cons)
+    c.head = None
+    if c.consumer == "head":
+        c.head = rng.choice([0, 1, rng.randint(0, max(1, len(c.raw))), rng.randint(0, 2 * M)])
+    c.compress = c.consumer != "head" and HAVE_ZSTD and rng.random() < 0.07
+
+    # signals
+    c.signal = None
+    if rng.random() < 0.18 and c.shape != "large":
+        # most runs take a few ms: most signals come early
+        c.signal = (rng.choice([signal.SIGINT, signal.SIGTERM]),
+                    rng.uniform(0, rng.choice([0.002, 0.01, 0.1])))
+    c.usr1 = None
+    if rng.random() < 0.12:
+        c.usr1 = (rng.randint(3, 30), rng.uniform(0, 0.003))
+
+    c.rejects = None
+    if rng.random() < 0.85:
+        c.rejects = "rej.zst" if HAVE_ZSTD and rng.random() < 0.2 else "rej"
+    c.rss_check = c.shape == "large" and not SANITIZED
+    if c.sed3q:
+        sed3q(c, rng)
+    if c.rss_check:
+        c.signal = c.usr1 = None  # GNU time stands between: no signals
+    c.feed_seed = rng.getrandbits(32)
+    c.args = build_args(c, dflags, rng)
+    return c
+
+
+def sed3q(c, rng):
+    """Turn the co-process into sed -u 3q, where the model needs one worker,
+    no shedding, no stop, and unique records."""
+    if len(set(c.payloads)) != len(c.payloads) or c.input == "zstd-trunc" or c.decompress \
+            or len(c.payloads) > 100:
+        return
+    c.j = c.j_eff = 1
+    c.policy, c.timeout = "block", None
+    c.signal = None
+    c.on_error = None
+    if c.consumer == "head":
+        c.consumer, c.head = "pipe", None
+    c.retries = rng.choice([None, 1, 2])
+    c.stage = model.sed3q_stage(c.delim, c.payloads, c.max_record, c.retries)
+
+
+def build_args(c, dflags, rng):
+    a = ["--stats", "json"] if rng.random() < 0.5 else ["--stats=json"]
+    a += dflags
+    if c.max_record is not None:
+        a += ["--max-record", size_str(c.max_record)]
+    if c.cap is not None:
+        a += rng.choice([["-c", str(c.cap)], ["--capacity=%d" % c.cap]])
+    if c.cap_bytes is not None:
+        a += ["--capacity-bytes", size_str(c.cap_bytes)]
+    if c.j is not None:
+        a += rng.choice([["-j", str(c.j)], ["--workers=%d" % c.j], ["--jobs", str(c.j)]])
+    if c.unordered:
+        a += ["-u"]
+    if c.policy == "timeout" and rng.random() < 0.4:
+        a += ["-t", c.timeout]  # -t alone implies the policy
+    else:
+        a += ["-p", c.policy]
+        if c.timeout is not None:
+            a += ["-t", c.timeout]
+    if c.rejects:
+        a += ["--rejects", c.rejects]
+    if c.rate:
+        a += ["-r", "%d/s" % c.rate]
+        if c.burst:
+            a += ["--burst", str(c.burst)]
+    if c.byte_rate:
+        a += ["--byte-rate", "%s/s" % size_str(c.byte_rate)]
+        if c.byte_burst:
+            a += ["--byte-burst", size_str(c.byte_burst)]
+    if c.interval:
+        a += ["-i", c.interval]
+    if c.decompress:
+        a += ["--decompress", c.decompress]
+    if c.compress:
+        a += ["-z"]
+    st = c.stage
+    if st["kind"] == "ops":
+        a += st["args"]
+        return a
+    if c.block is not None:
+        a += ["--block", size_str(c.block)]
+    if c.block_records is not None:
+        a += ["--block-records", str(c.block_records)]
+    if c.on_error:
+        a += ["--on-error", c.on_error]
+    if c.retries:
+        a += ["--retries", str(c.retries)]
+    if c.job_timeout:
+        a += ["--job-timeout", c.job_timeout]
+    a += st["flag"]
+    if c.dashdash:
+        a += ["--"]
+    return a + st["argv"]
+
+
+# ---------------------------------------------------------------------------
+# Running one configuration
+
+
+class Proc:
+    """weir's process; signals go to it only while it is not yet reaped."""
+
+    def __init__(self, popen):
+        self.p = popen
+        self.lock = threading.Lock()
+        self.alive = True
+
+    def send(self, sig):
+        with self.lock:
+            if self.alive:
+                os.kill(self.p.pid, sig)
+                return True
+        return False
+
+    def blocked(self, sigs):
+        """True once weir blocks all of sigs; None when it has exited."""
+        with self.lock:
+            if not self.alive:
+                return None
+            try:
+                with open("/proc/%d/status" % self.p.pid) as f:
+                    text = f.read()
+            except OSError:
+                return None
+        m = re.search(r"^SigBlk:\s*([0-9a-f]+)", text, re.M)
+        if not m:
+            return False
+        mask = int(m.group(1), 16)
+        return all(mask & (1 << (s - 1)) for s in sigs)
+
+    def wait_blocked(self, sigs, limit):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            r = self.blocked(sigs)
+            if r is None:
+                return False
+            if r:
+                return True
+            time.sleep(0.0005)
+        return False
+
+
+class Obs:
+    pass
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def feeder(fd, data, trickle, rng):
+    try:
+        if trickle:
+            pos = 0
+            while pos < len(data):
+                k = rng.randint(1, 64)
+                write_all(fd, data[pos:pos + k])
+                pos += k
+                if rng.random() < 0.3:
+                    time.sleep(rng.uniform(0, 0.002))
+        else:
+            write_all(fd, data)
+    except OSError:
+        pass  # weir stopped reading (signal, fail, closed stdout)
+    finally:
+        os.close(fd)
+
+
+def reader(fd, sink, slow, rng):
+    try:
+        if slow:
+            time.sleep(rng.uniform(0, 0.1))  # a stalled start
+        while True:
+            b = os.read(fd, rng.choice([1, 16, 256, 4096]) if slow else 1 << 16)
+            if not b:
+                break
+            sink.append(b)
+            if slow:
+                time.sleep(rng.uniform(0, 0.002))
+    finally:
+        os.close(fd)
+
+
+def run_config(c, d):
+    o = Obs()
+    o.sig_sent = None
+    o.usr1_sent = 0
+    o.hung = False
+    o.notes = []
+    rng = random.Random(c.feed_seed)
+    inpath = os.path.join(d, "in")
+    with open(inpath, "wb") as f:
+        f.write(c.raw)
+    c.model_raw = c.raw
+    c.stdin_desc = "< in"
+    zpath = os.path.join(d, "in.zst")
+    if c.input.startswith("zstd"):
+        subprocess.run(["zstd", "-q", "-f", "-o", zpath, inpath], check=True)
+        if c.input == "zstd-trunc":
+            with open(zpath, "rb") as f:
+                z = f.read()
+            cut = rng.randint(len(z) // 2, len(z) - 1)
+            with open(zpath, "wb") as f:
+                f.write(z[:cut])
+            # weir decodes what zstd -dc decodes, then reports the damage
+            c.model_raw = subprocess.run(["zstd", "-dc", "-q", zpath], stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL).stdout
+        if c.decompress == "no":
+            with open(zpath, "rb") as f:
+                c.model_raw = f.read()
+        c.zlen = os.path.getsize(zpath)
+    c.records = model.split_records(c.model_raw, c.delim)
+
+    env = dict(os.environ, LC_ALL="C")
+    threads = []
+    producer = None
+    stdin = None
+    feed_w = None
+    if c.input in ("file", "zstd-file", "zstd-trunc"):
+        stdin = open(zpath if c.input != "file" else inpath, "rb")
+        c.stdin_desc = "< " + ("in.zst" if c.input != "file" else "in")
+    elif c.input in ("pipe", "trickle", "zstd-trickle"):
+        r, feed_w = os.pipe()
+        stdin = r
+        c.stdin_desc = "< %s (through a pipe%s)" % (
+            "in.zst" if c.input == "zstd-trickle" else "in",
+            ", trickled in chunks of 1-64 bytes up to 2 ms apart" if "trickle" in c.input else "")
+    elif c.input == "zstd-pipe":
+        producer = subprocess.Popen(["zstd", "-q", "-c", inpath], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL)
+        stdin = producer.stdout
+        c.stdin_desc = "< <(zstd -q -c in)"
+
+    outpath = os.path.join(d, "out")
+    errf = open(os.path.join(d, "err"), "wb")
+    sink = []
+    head = None
+    if c.consumer == "file":
+        stdout = open(outpath, "wb")
+        c.stdout_desc = "> out"
+    else:
+        stdout = subprocess.PIPE
+        c.stdout_desc = {"pipe": "| (read at once) > out",
+                         "slow": "| (slow reader: stalls up to 100 ms, then 1-4096 bytes "
+                                 "per read, up to 2 ms apart) > out",
+                         "head": "| head -c %s > out" % c.head}[c.consumer]
+    t0 = time.monotonic()
+    rsspath = os.path.join(d, "rss")
+    wrap = ([GNU_TIME, "-f", "%M", "-o", rsspath] if c.rss_check and GNU_TIME else [])
+    p = subprocess.Popen(wrap + [WEIR] + c.args, stdin=stdin, stdout=stdout, stderr=errf, cwd=d,
+                         env=env)
+    proc = Proc(p)
+    if isinstance(stdin, int):
+        os.close(stdin)
+    elif stdin is not None:
+        stdin.close()
+    if c.consumer == "file":
+        stdout.close()
+    elif c.consumer == "head":
+        with open(outpath, "wb") as f:
+            head = subprocess.Popen(["head", "-c", str(c.head)], stdin=p.stdout, stdout=f)
+        p.stdout.close()
+    else:
+        t = threading.Thread(target=reader, args=(os.dup(p.stdout.fileno()), sink,
+                                                  c.consumer == "slow", rng))
+        p.stdout.close()
+        threads.append(t)
+        t.start()
+    if feed_w is not None:
+        data = c.raw
+        if c.input == "zstd-trickle":
+            with open(zpath, "rb") as f:
+                data = f.read()
+        t = threading.Thread(target=feeder, args=(feed_w, data, "trickle" in c.input,
+                                                  random.Random(c.feed_seed + 1)))
+        threads.append(t)
+        t.start()
+
+    def signaller():
+        sig, delay = c.signal
+        if proc.wait_blocked([signal.SIGINT, signal.SIGTERM], 10 * SCALE):
+            time.sleep(delay)
+            if proc.send(sig):
+                o.sig_sent = sig
+
+    def storm():
+        count, gap = c.usr1
+        if proc.wait_blocked([signal.SIGUSR1], 10 * SCALE):
+            for _ in range(count):
+                if not proc.send(signal.SIGUSR1):
+                    break
+                o.usr1_sent += 1
+                time.sleep(rng.uniform(0, gap))
+
+    side = []
+    if c.signal:
+        side.append(threading.Thread(target=signaller))
+    if c.usr1:
+        side.append(threading.Thread(target=storm))
+    for t in side:
+        t.start()
+
+    def watchdog():
+        o.hung = True
+        proc.send(signal.SIGKILL)
+
+    def hwm_poller():  # without GNU time: weir's VmHWM, read until it exits
+        while True:
+            with proc.lock:
+                if not proc.alive:
+                    return
+                try:
+                    with open("/proc/%d/status" % p.pid) as f:
+                        m = re.search(r"^VmHWM:\s*(\d+)", f.read(), re.M)
+                except OSError:
+                    m = None
+            if m:
+                o.maxrss_kb = max(o.maxrss_kb, int(m.group(1)))
+            time.sleep(0.002)
+
+    o.maxrss_kb = 0
+    if c.rss_check and not GNU_TIME:
+        side.append(threading.Thread(target=hwm_poller))
+        side[-1].start()
+    dog = threading.Timer(RUN_LIMIT * SCALE, watchdog)
+    dog.start()
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+    with proc.lock:
+        proc.alive = False
+    _, status, _ = os.wait4(p.pid, 0)
+    dog.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    o.code = p.returncode
+    if wrap:
+        try:
+            with open(rsspath) as f:
+                o.maxrss_kb = int(f.read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            o.notes.append("no RSS from GNU time")
+    o.wall = time.monotonic() - t0
+    for t in side + threads:
+        t.join(10 * SCALE)
+        if t.is_alive():
+            o.notes.append("a helper thread did not finish")
+    if head is not None:
+        try:
+            head.wait(10 * SCALE)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait()
+    if producer is not None:
+        try:
+            producer.wait(10 * SCALE)
+        except subprocess.TimeoutExpired:
+            producer.kill()
+            producer.wait()
+    errf.close()
+    if c.consumer in ("pipe", "slow"):
+        with open(outpath, "wb") as f:
+            f.write(b"".join(sink))
+    with open(outpath, "rb") as f:
+        o.raw_out = f.read()
+    o.out = o.raw_out
+    o.out_error = None
+    if c.compress:
+        r = subprocess.run(["zstd", "-dc", "-q"], input=o.raw_out, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        o.out = r.stdout
+        if r.returncode != 0:
+            o.out_error = "zstd -dc of stdout failed: %s" % r.stderr.decode(errors="replace")
+    with open(os.path.join(d, "err"), "rb") as f:
+        o.err = f.read()
+    o.rej = None
+    o.rej_error = None
+    if c.rejects:
+        path = os.path.join(d, c.rejects)
+        if not os.path.exists(path):
+            o.rej = b""
+        elif c.rejects.endswith(".zst"):
+            r = subprocess.run(["zstd", "-dc", "-q", path], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            o.rej = r.stdout
+            if r.returncode != 0:
+                o.rej_error = "zstd -dc of the rejects failed: %s" % r.stderr.decode(
+                    errors="replace")
+        else:
+            with open(path, "rb") as f:
+                o.rej = f.read()
+    return o
+
+
+# ---------------------------------------------------------------------------
+# Checking one run
+
+WARNINGS = [re.compile(x) for x in (
+    rb"weir: record \d+ is longer than --max-record \d+ bytes: failed",
+    rb"weir: (record|block) \d+: (co-process )?\S+ (exited with status \d+"
+    rb"|killed by signal \d+ \([^)]*\)|timed out \(--job-timeout\)): failed",
+    rb"weir: record \d+: holds a NUL byte, which \{\} cannot pass as an argument: failed",
+    rb"weir: a record failed: stopping \(--on-error fail\)",
+    rb"weir: stdin: (truncated|corrupt) zstd input.*",
+)]
+FURTHER = b" (further ones not reported)"
+COUNTS = ("records_done", "records_dropped", "records_timed_out", "records_failed")
+
+
+def is_subsequence(small, big):
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+def subsequence_break(small, big):
+    """Index in small of the first record that breaks the order, or None."""
+    it = iter(big)
+    for i, x in enumerate(small):
+        if not any(x == y for y in it):
+            return i
+    return None
+
+
+def mem_bound(c, st):
+    """Bytes of records that weir(1) DESCRIPTION lets be read but not yet
+    written, for this configuration."""
+    recs = c.records
+    longest = max([len(p) + 1 for p, _ in recs] + [1])
+    if c.max_record is not None:
+        longest = min(longest, c.max_record + 1)
+    cap_rec = c.cap if c.cap is not None else (1 << 60 if st["kind"] == "pipe" else 1024)
+    capb = c.cap_bytes if c.cap_bytes is not None else 64 * M
+    queue = min(capb + longest, cap_rec * longest)
+    if c.slow or st["kind"] == "exec":
+        batch = longest
+    elif st["kind"] == "coproc":
+        batch = 64 * longest
+    elif st["kind"] == "pipe":
+        batch = max(c.block or M, longest)
+    else:
+        batch = min(min(cap_rec, 4096) * longest, CHUNK + longest)
+    jobs = c.j_eff * capb if st["kind"] != "ops" else 0
+    return queue + (c.j_eff + 1) * batch + CHUNK + OUT_BUF + jobs
+
+
+def check(c, o, baseline_kb):
+    P = []
+    st = c.stage
+    delim = c.delim
+    if o.hung:
+        P.append("hang: killed after %.0f s" % (RUN_LIMIT * SCALE))
+    if o.code < 0:
+        P.append("weir was killed by signal %d" % -o.code)
+
+    # stderr: JSON lines and known warnings only
+    finals, snaps, last_json = [], [], None
+    strange = []
+    for ln in o.err.split(b"\n"):
+        if not ln:
+            continue
+        if ln.startswith(b"{"):
+            try:
+                j = json.loads(ln)
+            except ValueError:
+                P.append("stderr line is not one JSON object: %r" % ln[:300])
+                continue
+            if j.get("final") is True:
+                finals.append(j)
+            elif j.get("final") is False:
+                snaps.append(j)
+            else:
+                P.append("JSON line without a boolean final: %r" % ln[:300])
+            last_json = j
+        else:
+            w = ln[:-len(FURTHER)] if ln.endswith(FURTHER) else ln
+            if not any(r.fullmatch(w) for r in WARNINGS):
+                strange.append(ln)
+    san = [ln for ln in strange if re.search(rb"ERROR: \w+Sanitizer|^SUMMARY: |runtime error:", ln)]
+    for ln in (san or strange)[:3]:
+        P.append("%s on stderr: %r" % ("sanitizer report" if san else "unexpected line",
+                                      ln[:300]))
+    if len(strange) > 3:
+        P.append("... and %d more unexpected stderr lines (see err)" % (len(strange) - 3))
+    if len(finals) != 1:
+        P.append("%d summary lines with \"final\":true on stderr (want exactly 1)" % len(finals))
+        return P
+    J = finals[0]
+    if last_json is not J:
+        P.append("a snapshot came after the final summary")
+
+    # exit status
+    job_fail_recs = [p for p, _ in c.records if st.get("job_fails") and st["fails"](p)]
+    oversize = lambda p: c.max_record is not None and len(p) > c.max_record  # noqa: E731
+    det_fail = lambda p: oversize(p) or st["fails"](p)  # noqa: E731
+    trunc = c.input == "zstd-trunc" and c.decompress != "no"
+    base = {1} if trunc else {0}
+    extra = set()
+    if c.policy == "fail":
+        extra.add(75)
+    if o.sig_sent:
+        extra.add(SIGEXIT[o.sig_sent])
+    if c.consumer == "head":
+        extra.add(141)
+    if c.on_error == "fail" and job_fail_recs:
+        extra.add(1)
+    allowed = base | extra
+    if o.code not in allowed:
+        P.append("exit %d, want one of %s" % (o.code, sorted(allowed)))
+    if J.get("exit") != o.code:
+        P.append("summary says exit %r, the process exited %d" % (J.get("exit"), o.code))
+    complete = o.code in base and not (o.code == 1 and 1 in extra)
+    if trunc:
+        # weir decodes what zstd -dc writes at least, and may decode more
+        # (zstd -dc drops its last partly filled output buffer): the input
+        # is the prefix of the original that weir decoded
+        got = J["bytes_in"]
+        if complete and not len(c.model_raw) <= got <= len(c.raw):
+            P.append("damaged zstd: bytes_in %d, zstd -dc decodes %d of %d" % (
+                got, len(c.model_raw), len(c.raw)))
+        elif got <= len(c.raw):
+            c.model_raw = c.raw[:got]
+            c.records = model.split_records(c.model_raw, delim)
+
+    # counters
+    n_in = J["records_in"]
+    total = len(c.records)
+    if n_in != sum(J[k] for k in COUNTS):
+        P.append("records_in %d != done %d + dropped %d + timed_out %d + failed %d" % (
+            (n_in,) + tuple(J[k] for k in COUNTS)))
+    if J.get("in_flight") != 0:
+        P.append("in_flight %r in the final summary" % J.get("in_flight"))
+    if n_in > total:
+        P.append("records_in %d but the input has %d records" % (n_in, total))
+    if complete:
+        if n_in != total:
+            P.append("exit %d but records_in %d != %d input records" % (o.code, n_in, total))
+        if J["bytes_in"] != len(c.model_raw):
+            P.append("bytes_in %d != %d input bytes" % (J["bytes_in"], len(c.model_raw)))
+        if c.input.startswith("zstd") and c.decompress != "no" and not trunc:
+            if J.get("compressed_bytes_in") != c.zlen:
+                P.append("compressed_bytes_in %r != %d" % (J.get("compressed_bytes_in"), c.zlen))
+    read = c.records[:n_in]
+    stopped = not complete
+    # stopped early: dropping is allowed. Damaged zstd input and a closed
+    # stdout in one run may exit 1 or 141 (weir(1) does not say which wins)
+    signalled = o.code in (130, 143, 141) or (o.code == 1 and 1 in extra) or (
+        o.code == 1 and trunc and c.consumer == "head")
+    if J["records_dropped"] and c.policy not in ("drop", "drop-oldest") and not signalled:
+        P.append("records_dropped %d under %s" % (J["records_dropped"], c.policy))
+    if J["records_timed_out"] and c.policy != "timeout":
+        P.append("records_timed_out %d under %s" % (J["records_timed_out"], c.policy))
+    n_det = sum(1 for p, _ in read if det_fail(p))
+    n_over = sum(1 for p, _ in read if oversize(p))
+    if complete and c.policy == "block" and J["records_failed"] != n_det:
+        P.append("records_failed %d, want %d (records the stage fails)" % (
+            J["records_failed"], n_det))
+    if complete and c.policy != "fail" and J["records_failed"] > n_det:
+        P.append("records_failed %d > %d records the stage fails" % (J["records_failed"], n_det))
+    if complete and J["records_failed"] < n_over and c.policy != "fail":
+        P.append("records_failed %d < %d oversize records" % (J["records_failed"], n_over))
+    # no overload: when every record fits in the queue or with an idle
+    # worker, no policy may shed ("a full queue with a worker idle is not an
+    # overload", weir(1) POLICIES). Workers take one record at a time with
+    # sleep/spin and -x; the byte bound and the output must not interfere.
+    one_by_one = c.slow or st["kind"] == "exec"
+    cap_rec = c.cap if c.cap is not None else 1024
+    if one_by_one and c.policy != "block" and total <= cap_rec + c.j_eff and not c.rate \
+            and not c.byte_rate and not o.sig_sent and c.consumer in ("file", "pipe") \
+            and c.on_error != "fail" and not trunc \
+            and (c.cap_bytes is None or c.cap_bytes >= len(c.model_raw)):
+        c.overload_checked = True
+        shed = J["records_dropped"] + J["records_timed_out"] + J["records_failed"] - n_det
+        if o.code != 0 or shed:
+            P.append("overload with %d records for -c %d and %d idle workers: exit %d, "
+                     "%d records shed" % (total, cap_rec, c.j_eff, o.code, shed))
+    if o.code == 75 and J["records_failed"] < 1:
+        P.append("exit 75 but no record counted as failed")
+    n_jobfail = sum(1 for p, _ in read if st.get("job_fails") and st["fails"](p)
+                    and not oversize(p))
+    if c.retries:
+        want = st["retried"] if "retried" in st else c.retries * n_jobfail
+        if complete and c.policy == "block" and J["records_retried"] != want:
+            P.append("records_retried %d, want %d" % (J["records_retried"], want))
+        if J["records_retried"] > want:
+            P.append("records_retried %d > %d" % (J["records_retried"], want))
+    elif J["records_retried"]:
+        P.append("records_retried %d without --retries" % J["records_retried"])
+
+    # the summary's other figures
+    want_cap = c.cap if c.cap is not None else (None if st["kind"] == "pipe" else 1024)
+    if J["queue_capacity"] != want_cap:
+        P.append("queue_capacity %r, want %r" % (J["queue_capacity"], want_cap))
+    if J["queue_capacity"] is not None and J["queue_max"] > J["queue_capacity"]:
+        P.append("queue_max %d > queue_capacity %d" % (J["queue_max"], J["queue_capacity"]))
+    if J["queue_capacity_bytes"] != (c.cap_bytes if c.cap_bytes is not None else 64 * M):
+        P.append("queue_capacity_bytes %r" % J["queue_capacity_bytes"])
+    if J["workers_requested"] != c.j_eff:
+        P.append("workers_requested %r, want %d" % (J["workers_requested"], c.j_eff))
+    if not 1 <= J["workers"] <= max(1, J["workers_requested"]):
+        P.append("workers %r of %r requested" % (J["workers"], J["workers_requested"]))
+    if J["policy"] != c.policy:
+        P.append("policy %r, want %r" % (J["policy"], c.policy))
+    lat = J["latency_ms"]
+    seq = [lat[k] for k in ("p50", "p90", "p99", "p999", "max")]
+    if seq != sorted(seq) or seq[0] < 0:
+        P.append("latency percentiles out of order: %r" % lat)
+    if c.rate and c.policy == "block" and complete:
+        burst = c.burst or max(1, c.rate // 10)
+        adm = J["records_done"]
+        el = J["elapsed_s"]
+        if adm > burst + c.rate * el * 1.02 + 1:
+            P.append("rate: %d records done in %.3f s at -r %d/s burst %d" % (
+                adm, el, c.rate, burst))
+        if (adm - burst - n_over) / c.rate > el * 1.05 + 0.005:
+            P.append("rate: %d records in %.3f s is faster than -r %d/s burst %d" % (
+                adm, el, c.rate, burst))
+
+    # snapshots
+    prev = None
+    for s in snaps + [J]:
+        if s is not J:
+            if "exit" in s:
+                P.append("snapshot with an exit key")
+            fl = s.get("in_flight")
+            if fl is None or fl < 0 or s["records_in"] != sum(s[k] for k in COUNTS) + fl:
+                P.append("snapshot: records_in %d != %s + in_flight %r" % (
+                    s["records_in"], "+".join(str(s[k]) for k in COUNTS), fl))
+        if prev is not None:
+            for k in ("records_in", "records_done", "records_out", "bytes_in"):
+                if s[k] < prev[k]:
+                    P.append("%s went down from %d to %d between snapshots" % (k, prev[k], s[k]))
+        prev = s
+
+    # rejects: whole records, as many as shed or failed, all from the input
+    R = None
+    partial_ok = stopped
+    if c.rejects:
+        if o.rej_error:
+            P.append(o.rej_error)
+        data = o.rej or b""
+        if data and not data.endswith(delim):
+            P.append("the rejects file does not end with the delimiter: ...%r" % data[-40:])
+        R = data.split(delim)[:-1] if data else []
+        shed = J["records_dropped"] + J["records_timed_out"] + J["records_failed"]
+        if len(R) != shed:
+            P.append("%d records in the rejects file, %d shed or failed" % (len(R), shed))
+        left = collections.Counter(p for p, _ in read)
+        stray = []
+        for r in R:
+            if left[r] > 0:
+                left[r] -= 1
+            elif partial_ok and read and len(read[-1][0]) > len(r) and \
+                    read[-1][0].startswith(r) and oversize(read[-1][0]):
+                partial_ok = False  # an oversize record cut short by the stop
+                left[read[-1][0]] -= 1
+            else:
+                stray.append(r)
+        if stray:
+            P.append("%d rejected records are not among the %d records read, first %r" % (
+                len(stray), n_in, stray[0][:80]))
+        missing = [p for p, _ in read if det_fail(p)]
+        have = collections.Counter(R)
+        for p in missing:
+            if have[p] > 0:
+                have[p] -= 1
+            elif not (oversize(p) and p == read[-1][0] and stopped):
+                P.append("record the stage fails is not in the rejects: %r" % p[:80])
+                break
+
+    # output
+    if o.out_error:
+        P.append(o.out_error)
+    out = o.out
+    last_open = c.records and not c.records[-1][1] and n_in == total
+    F = []  # expected results of the records read, in order
+    for i, (p, t) in enumerate(read):
+        if det_fail(p):
+            continue
+        r = model.result(st, p, t, delim)
+        if r is not None:
+            F.append(r)
+    want = None  # the expected multiset of output records
+    if R is not None:
+        kept = collections.Counter(p for p, _ in read)
+        kept.subtract(collections.Counter(R))
+        want = collections.Counter()
+        for i, (p, t) in enumerate(read):
+            if kept[p] > 0 and not det_fail(p):
+                kept[p] -= 1
+                r = model.result(st, p, t, delim)
+                if r is not None:
+                    want[r] += 1
+    elif J["records_dropped"] + J["records_timed_out"] + J["records_failed"] == n_det:
+        want = collections.Counter(F)
+    # with unique records the rejects say which ones were shed, so the
+    # ordered output is known exactly: Kseq
+    Kseq = None
+    if len(set(p for p, _ in read)) == len(read) and (R is not None or want is not None):
+        gone = set(R or [])
+        Kseq = [model.result(st, p, t, delim) for p, t in read
+                if p not in gone and not det_fail(p)]
+        Kseq = [r for r in Kseq if r is not None]
+    O = model.split_output(out, delim)
+    if c.consumer != "head":
+        if J["bytes_out"] != len(out):
+            P.append("bytes_out %d != %d bytes written" % (J["bytes_out"], len(out)))
+        if c.compress and o.code != 141 and J.get("compressed_bytes_out") != len(o.raw_out):
+            P.append("compressed_bytes_out %r != %d" % (J.get("compressed_bytes_out"),
+                                                        len(o.raw_out)))
+        n_out = len(O) if st["kind"] == "ops" else out.count(delim)
+        if J["records_out"] != n_out:
+            P.append("records_out %d != %d records written" % (J["records_out"], n_out))
+        got = collections.Counter(O)
+        if want is not None and got != want:
+            extra_r = got - want
+            miss = want - got
+            P.append("output differs from the model: %d records too many%s, %d missing%s" % (
+                sum(extra_r.values()),
+                " (e.g. %r)" % next(iter(extra_r))[:80] if extra_r else "",
+                sum(miss.values()), " (e.g. %r)" % next(iter(miss))[:80] if miss else ""))
+        elif want is None and got - collections.Counter(F):
+            P.append("output has records the model does not give: %r" % next(
+                iter(got - collections.Counter(F)))[:80])
+        if not c.unordered:
+            b = subsequence_break(O, F)
+            if b is not None:
+                P.append("output out of input order at output record %d: %r" % (b, O[b][:80]))
+            elif Kseq is not None and O != Kseq and not P:
+                P.append("output differs from the model's sequence")
+        if last_open and O and st["kind"] == "ops" and O[-1].endswith(delim) and \
+                model.result(st, *c.records[-1], delim) is not None and \
+                not det_fail(c.records[-1][0]) and \
+                (c.records[-1][0] not in R if R is not None else want is not None):
+            P.append("the open last record came out with a delimiter")
+    else:
+        if len(o.raw_out) > c.head:
+            P.append("head -c %d wrote %d bytes" % (c.head, len(o.raw_out)))
+        whole = O[:-1] if O and not O[-1].endswith(delim) else O
+        tail = O[-1] if O and not O[-1].endswith(delim) else None
+        ref = want if want is not None else collections.Counter(F)
+        if collections.Counter(whole) - ref:
+            P.append("output (through head) has records the model does not give: %r" % next(
+                iter(collections.Counter(whole) - ref))[:80])
+        if not c.unordered:
+            b = subsequence_break(whole, F)
+            if b is not None:
+                P.append("output out of input order at output record %d" % b)
+        if tail is not None and not any(r.startswith(tail) for r in F):
+            P.append("the last bytes through head are no prefix of a result: %r" % tail[:80])
+        full = b"".join(F)
+        if not c.unordered and Kseq is not None:
+            # whole records are the model's, in order; the record cut short
+            # by the close may count as dropped (and be in the rejects)
+            kb = b"".join(Kseq)
+            cut = out.rfind(delim) + 1
+            if not kb.startswith(out[:cut]):
+                at = next((i for i in range(cut) if i >= len(kb) or out[i] != kb[i]), cut)
+                P.append("output through head is not a prefix of the model's output "
+                         "(differs at byte %d of %d)" % (at, len(out)))
+            elif o.code == 0 and out != kb[:c.head]:
+                P.append("exit 0 but head got %d bytes, not the first %d of the output" % (
+                    len(out), min(c.head, len(kb))))
+        if c.policy == "block" and not o.sig_sent and complete and len(full) > c.head + 2 * M:
+            P.append("exit 0 although head closed stdout %d bytes before the end" % (
+                len(full) - c.head))
+
+    # memory
+    if c.rss_check and baseline_kb:
+        bound = mem_bound(c, st)
+        slack = 8 * M + (8 * M if c.input.startswith("zstd") else 0) + (4 * M if c.compress
+                                                                         else 0)
+        limit_kb = baseline_kb + (2 * bound + slack) // K
+        o.notes.append("RSS %d KiB, limit %d KiB (bound %d KiB, input %d KiB)" % (
+            o.maxrss_kb, limit_kb, bound // K, len(c.model_raw) // K))
+        if o.maxrss_kb > limit_kb:
+            P.append("peak RSS %d KiB > %d KiB: baseline %d + 2 x bound %d + slack %d" % (
+                o.maxrss_kb, limit_kb, baseline_kb, bound // K, slack // K))
+    return P
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+
+
+def describe_input(c):
+    recs = c.records
+    first = ", ".join(repr(p[:24]) + ("..." if len(p) > 24 else "") for p, _ in recs[:3])
+    s = "%s, %d records, %d bytes, delimiter %r (%s)%s" % (
+        c.shape, len(recs), len(c.model_raw), c.delim, c.dname,
+        ", last record unterminated" if recs and not recs[-1][1] else "")
+    if c.max_record is not None:
+        s += ", --max-record %d" % c.max_record
+    if c.input.startswith("zstd"):
+        s += ", zstd (%s%s, %d bytes compressed)" % (
+            c.input, ", --decompress no" if c.decompress else "", c.zlen)
+    return s + (": " + first if first else "")
+
+
+def describe_cmd(c, d):
+    s = "cd %s && %s %s %s 2> err" % (shlex.quote(d), shlex.quote(WEIR),
+                                      shlex.join(c.args), c.stdin_desc)
+    s += " " + c.stdout_desc
+    if c.signal:
+        s += "  [%s after %.0f ms]" % (SIGNAMES[c.signal[0]], c.signal[1] * 1000)
+    if c.usr1:
+        s += "  [%d x SIGUSR1, up to %.1f ms apart]" % (c.usr1[0], c.usr1[1] * 1000)
+    return s
+
+
+def replay_line(seed):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    rel = os.path.relpath(WEIR, root)
+    m = re.fullmatch(r"build/(check|asan|tsan)/weir", rel)
+    if rel == "weir" or m:
+        variant = " VARIANT=" + m.group(1) if m else ""
+        cc = " CC=clang" if m and m.group(1) != "check" else ""
+        return "PROPS_SEED=%d PROPS_N=1 make%s%s check-props" % (seed, variant, cc)
+    return "PROPS_SEED=%d PROPS_N=1 WEIR=%s python3 tests/props/props.py" % (
+        seed, shlex.quote(WEIR))
+
+
+def baseline_rss():
+    """Peak RSS of weir on a small input, for the memory check."""
+    best = 0
+    if not GNU_TIME:
+        return 8 * K  # a generous guess: VmHWM polling sees weir's own pages only
+    with tempfile.TemporaryDirectory() as d:
+        for args in (["-j", "4", "-e", "upper"], ["-j", "4", "-z"]):
+            path = os.path.join(d, "rss")
+            subprocess.run([GNU_TIME, "-f", "%M", "-o", path, WEIR, "-q"] + args,
+                           input=b"x" * 100 + b"\n" * 1000, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            with open(path) as f:
+                best = max(best, int(f.read().split()[-1]))
+    return best
+
+
+def one(i, seed, tmp, baseline_kb, keep):
+    c = gen_config(seed)
+    d = tempfile.mkdtemp(prefix="props-%d-" % seed, dir=tmp)
+    try:
+        o = run_config(c, d)
+        P = check(c, o, baseline_kb)
+    except Exception as e:  # a bug in the runner is a failure too
+        import traceback
+        o = None
+        P = ["runner error: %s\n%s" % (e, traceback.format_exc())]
+    if not P and not keep:
+        shutil.rmtree(d, ignore_errors=True)
+    return i, c, o, P, d
+
+
+def main():
+    try:
+        seed = int(os.environ.get("PROPS_SEED") or random.SystemRandom().randrange(1, 1 << 31))
+        n = int(os.environ.get("PROPS_N") or 200)
+        jobs = int(os.environ.get("PROPS_J") or 2)
+        repeat = int(os.environ.get("PROPS_REPEAT") or 1)
+    except ValueError:
+        print("props: PROPS_SEED, PROPS_N and PROPS_J are integers", file=sys.stderr)
+        return 2
+    keep = os.environ.get("PROPS_KEEP") == "1"
+    verbose = os.environ.get("PROPS_VERBOSE") == "1"
+    tmp = os.environ.get("PROPS_TMP") or tempfile.gettempdir()
+    if not os.access(WEIR, os.X_OK):
+        print("props: no weir at %s (set WEIR)" % WEIR, file=sys.stderr)
+        return 2
+    print("props: PROPS_SEED=%d PROPS_N=%d, %d at a time, WEIR=%s%s%s" % (
+        seed, n, jobs, WEIR, " (sanitized: no RSS checks, longer limits)" if SANITIZED else "",
+        "" if HAVE_ZSTD else " (no zstd CLI: no zstd input)"), flush=True)
+    baseline_kb = 0 if SANITIZED else baseline_rss()
+    if baseline_kb:
+        print("props: baseline peak RSS %d KiB (%s)" % (
+            baseline_kb, "GNU time" if GNU_TIME else "a guess: no GNU time, VmHWM polled"))
+    t0 = time.monotonic()
+    cover = collections.defaultdict(collections.Counter)
+    failed = []
+    notes = []
+    walls = []
+    with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        futs = [ex.submit(one, i, seed + i, tmp, baseline_kb, keep) for i in range(n)
+                for _ in range(repeat)]
+        for f in futs:
+            i, c, o, P, d = f.result()
+            cover["policy"][c.policy] += 1
+            cover["stage"][c.stage["name"]] += 1
+            cover["shape"][c.shape] += 1
+            cover["input"][c.input] += 1
+            cover["consumer"][c.consumer] += 1
+            cover["delimiter"][c.dname] += 1
+            cover["order"]["-u" if c.unordered else "ordered"] += 1
+            cover["flags"].update(
+                k for k, v in (("rejects", c.rejects), ("rejects.zst", c.rejects == "rej.zst"),
+                               ("-z", c.compress), ("-r", c.rate), ("--byte-rate", c.byte_rate),
+                               ("-i", c.interval), ("--max-record", c.max_record is not None),
+                               ("slow op", c.slow), ("--retries", c.retries),
+                               ("--on-error fail", c.on_error == "fail"),
+                               ("--decompress no", c.decompress),
+                               ("RSS checked", c.rss_check),
+                               ("no-overload checked", getattr(c, "overload_checked", False)))
+                if v)
+            if o is not None:
+                cover["exit"][str(o.code)] += 1
+                if o.sig_sent:
+                    cover["signal sent"][SIGNAMES[o.sig_sent]] += 1
+                if o.usr1_sent:
+                    cover["signal sent"]["SIGUSR1 storm"] += 1
+                notes += ["seed %d: %s" % (c.seed, x) for x in o.notes]
+                walls.append((o.wall, c.seed))
+            if verbose:
+                print("props: %4d seed %d %s exit %s %.2fs %s" % (
+                    i, c.seed, "FAIL" if P else "ok", o.code if o else "?",
+                    o.wall if o else 0, shlex.join(c.args)), flush=True)
+            if P:
+                if c.seed not in failed:
+                    failed.append(c.seed)
+                print("props: FAIL configuration %d of %d, seed %d" % (i + 1, n, c.seed))
+                print("  replay: %s" % replay_line(c.seed))
+                print("  command: %s" % describe_cmd(c, d))
+                print("  input: %s" % describe_input(c))
+                print("  files kept in %s" % d)
+                for x in P:
+                    print("  broke: %s" % x)
+                if o is not None:
+                    tail = o.err.decode(errors="replace").splitlines()[-4:]
+                    for x in tail:
+                        print("  stderr: %s" % x[:400])
+                sys.stdout.flush()
+    el = time.monotonic() - t0
+    if verbose:
+        for x in notes:
+            print("props: note: %s" % x)
+    for k in ("policy", "stage", "shape", "input", "consumer", "delimiter", "order", "flags",
+              "signal sent", "exit"):
+        items = sorted(cover[k].items(), key=lambda kv: (-kv[1], kv[0]))
+        print("props: %-11s %s" % (k, ", ".join("%s %d" % kv for kv in items)))
+    walls.sort(reverse=True)
+    if walls:
+        print("props: slowest runs: %s" % ", ".join("seed %d %.2f s" % (s, w) for w, s in
+                                                    walls[:3]))
+    print("props: %d configurations%s, %d failed, %.1f s (PROPS_SEED=%d)" % (
+        n, " x %d" % repeat if repeat > 1 else "", len(failed), el, seed))
+    if failed:
+        print("props: failed seeds: %s" % " ".join(map(str, failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
