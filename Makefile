@@ -85,10 +85,11 @@ check-cli: $(BIN) $(SHIM)
 check-props: $(BIN)
 	WEIR=$(abspath $(BIN)) python3 tests/props/props.py
 
-# AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
+# AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite, and 40
+# random configurations.
 check-asan: deps
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(MAKE) --no-print-directory VARIANT=asan CC=clang check-unit check-cli
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 PROPS_N=40 \
+	  $(MAKE) --no-print-directory VARIANT=asan CC=clang check-unit check-cli check-props
 
 # ThreadSanitizer over the whole suite (setarch -R: TSan needs a narrow mmap layout).
 check-tsan: deps
