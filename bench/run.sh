@@ -13,7 +13,8 @@
 #   WEIR=path       weir binary (default ./weir)
 #   REPS=n          timed rounds per scenario (default 5; 3 with QUICK=1)
 #   QUICK=1         small inputs, REPS=3: a smoke run
-#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, then P3 P4 P7)
+#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, P3 P4 P7, Z1 Z2 Z3
+#                   Zmem, O1)
 #   RESULTS=file    where to write the markdown report (default bench/RESULTS.md)
 #   SEED=n          generator seed (default: gen's fixed seed)
 set -euo pipefail
@@ -25,7 +26,7 @@ export LC_ALL=C
 WEIR=${WEIR:-./weir}
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then REPS=${REPS:-3}; else REPS=${REPS:-5}; fi
-ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 P3 P4 P7"
+ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 P3 P4 P7 Z1 Z2 Z3 Zmem O1"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 SEED=${SEED:-}
@@ -42,6 +43,11 @@ else
 fi
 # S6-slow-head-exec: N_BIG records of BIG_LEN bytes (delimiter included).
 N_BIG=256 BIG_LEN=262144
+# Z rows: the zstd level of the compressed input and of both compressors.
+ZLEVEL=3
+# O1-long: the lines100 file this many times over, through a pipe, so the
+# run lasts long enough for the monitor to fire (as a brace expansion).
+O1_COPIES='{,,,,}'
 
 W_Q=$(printf '%q' "$WEIR")
 LOAD_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -99,6 +105,19 @@ bigfile() {
 		log "generating $f"
 		x=$(head -c "$(($2 - 1))" /dev/zero | tr '\0' x)
 		for ((i = 0; i < $1; i++)); do printf '%s\n' "$x"; done >"$f.tmp"
+		mv "$f.tmp" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# zstfile FILE LEVEL: print the path of FILE compressed with zstd -LEVEL,
+# making it if absent or older than FILE. zstd is given the file by name,
+# so the frame records the content size, as in a .zst a user has at hand.
+zstfile() {
+	local f=${1%.txt}-zstd$2.txt.zst
+	if [[ ! -s $f || $1 -nt $f ]]; then
+		log "compressing $1 with zstd -$2"
+		zstd -q -"$2" -c -- "$1" >"$f.tmp"
 		mv "$f.tmp" "$f"
 	fi
 	printf '%s\n' "$f"
@@ -320,6 +339,14 @@ xe_version() {
 	printf 'xe %s' "${v:-(version unknown)}"
 }
 
+# zstd --version says "*** Zstandard CLI (64-bit) v1.5.4, by Yann Collet ***".
+zstd_version() {
+	local v
+	v=$(version_of zstd --version)
+	v=${v//\*\*\* /}
+	printf '%s' "${v% \*\*\*}"
+}
+
 write_results() {
 	local weir_v git_v
 	weir_v=$(version_of "$WEIR" --version)
@@ -336,12 +363,13 @@ write_results() {
 		printf -- '- mode: %s, REPS=%s, scenarios: %s\n' \
 			"$([[ $QUICK == 1 ]] && echo 'QUICK (small inputs)' || echo full)" "$REPS" "$SCENARIOS"
 		printf -- '- weir: `%s` %s (tree %s)\n' "$WEIR" "$weir_v" "$git_v"
-		printf -- '- peers: %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s\n' \
+		printf -- '- peers: %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s\n' \
 			"$(version_of pv --version)" "$(version_of mbuffer --version)" \
 			"$(version_of parallel --version)" "$(version_of mawk -W version)" \
 			"$(version_of cat --version)" "$(version_of tr --version)" \
 			"$(version_of grep --version)" "$(version_of sed --version)" \
-			"$(version_of xargs --version)" "$(xe_version)" "$(version_of bash --version)"
+			"$(version_of xargs --version)" "$(xe_version)" "$(zstd_version)" \
+			"$(version_of bash --version)"
 		printf -- '- locale: LC_ALL=C for every command; MB = 10^6 bytes of input\n'
 		printf -- '- inputs (bench/gen.c, seed %s):\n' "${SEED:-default}"
 		local f
@@ -349,7 +377,8 @@ write_results() {
 			printf -- '  - `%s`: %s lines, %s bytes\n' "$f" "$(wc -l <"$f")" "$(fsize "$f")"
 		done
 		printf '\nratio = weir time ÷ peer time, median of the per-round ratios '
-		printf '(S5: -j2 ÷ -j1; S6: peak RSS ÷ bound; S7: p99 latency).\n\n'
+		printf '(S5: -j2 ÷ -j1; S6, Zmem: peak RSS ÷ bound; S7: p99 latency; '
+		printf 'O1: with ÷ without the live figures).\n\n'
 		printf '%s\n' "$TABLE_HEAD"
 		printf '%s\n' "${ROWS[@]}"
 		if ((${#NOTES[@]})); then
@@ -449,11 +478,14 @@ s5() {
 # peak RSS ÷ bound, bound = 2 × capacity-bytes (CAP_MIB MiB, as TEMPLATE
 # gives it) + 16 MiB. With SKIP_REASON, a run that exits 2 (usage error: an
 # option this build lacks) is reported as skipped. Wall time includes the
-# deliberate stall, so no throughput is shown.
+# deliberate stall, so no throughput is shown. S6_INFO=1 reports the ratio
+# for information only (a row the bound was not set for).
+S6_INFO=0
 s6_row() {
 	local scen=$1 cap=$2 tpl=$3 skip=${4:-} ratio res bound tshow
 	bound=$(((2 * cap + 16) * 1024))
 	tshow="≤ 1.0 ($((bound / 1024)) MiB)"
+	((!S6_INFO)) || tshow="(info; bound $((bound / 1024)) MiB)"
 	log "$scen: one run under GNU time"
 	run_rss "$tpl"
 	if ((LAST_RC != 0)); then
@@ -472,7 +504,13 @@ s6_row() {
 		FAILURES=$((FAILURES + 1))
 	else
 		ratio=$(calc '%.3f' "$LAST_RSS / $bound")
-		if le "$ratio" 1.0; then res=PASS; else res=MISS; fi
+		if ((S6_INFO)); then
+			res=info
+		elif le "$ratio" 1.0; then
+			res=PASS
+		else
+			res=MISS
+		fi
 	fi
 	add_row "$scen" "$(show "$tpl")" - "$(calc '%.4f' "$LAST_US / 1e6")" - - - \
 		"$ratio" "$tshow" "$res" "$(mib "$LAST_RSS")"
@@ -643,13 +681,161 @@ p7() {
 	pair_row P7 0 1 0.1 "$b" "$n"
 }
 
+# zstd on both ends, against the zstd CLI at the same level. Z1: compressed
+# input; Z2, Z3: compressed output (weir's default level is 3, as ZLEVEL).
+# zstd's own default is -T1: it compresses in a worker thread of its own,
+# reading and writing meanwhile; weir without --compress-threads compresses
+# in its output thread.
+
+# zstd_window FILE: the window size of FILE's first frame, as zstd -lv says.
+zstd_window() {
+	zstd -lv -- "$1" 2>/dev/null |
+		awk -F ': *' '/^Window Size/ { sub(/ \(.*/, "", $2); print $2; exit }' || true
+}
+
+# zstd_input: set F to the lines100 file and Z to its zstd -ZLEVEL copy
+# (each made if absent); the first call notes the copy.
+Z_NOTED=0
+zstd_input() {
+	need lines100 "$N_L100"
+	Z=$(zstfile "$F" "$ZLEVEL")
+	((!Z_NOTED)) || return 0
+	Z_NOTED=1
+	local zb fb
+	zb=$(fsize "$Z") fb=$(fsize "$F")
+	NOTES+=("Z1, Zmem: input \`$Z\`: \`zstd -$ZLEVEL\` of \`$F\`, $zb bytes ($(calc '%.1f' "100 * $zb / $fb")% of $fb), window $(zstd_window "$Z"); MB/s and Mrec/s count the decompressed bytes and records")
+}
+
+z1() {
+	local f z b n
+	if ! have zstd; then
+		peer_skip Z1 "@W@ -q < FILE.zst > /dev/null" "zstd -dc < FILE.zst > /dev/null" zstd 1.15
+		return
+	fi
+	zstd_input
+	f=$F z=$Z
+	b=$(fsize "$f") n=$N_L100
+	bench_group Z1 "$REPS" \
+		"@W@ -q < $z > /dev/null" \
+		"zstd -dc < $z > /dev/null"
+	same_output Z1 "@W@ -q < $z" "zstd -dc < $z"
+	pair_row Z1 0 1 1.15 "$b" "$n"
+}
+
+# size_note SCEN WEIR_TEMPLATE PEER_TEMPLATE: one more run of each, writing
+# to wc -c: the compressed sizes. weir ends a zstd block whenever its output
+# goes idle (so that a consumer can decode all written so far), which may
+# cost it some ratio; the size varies a little from run to run.
+size_note() {
+	local w z d cmp
+	w=$(eval "$(expand "$2")" | wc -c)
+	z=$(eval "$(expand "$3")" | wc -c)
+	d=$(calc '%.2f' "100 * ($w - $z) / $z")
+	if ((w > z)); then
+		cmp="larger by $d%"
+	elif ((w < z)); then
+		cmp="smaller by ${d#-}%"
+	else
+		cmp='the same size'
+	fi
+	NOTES+=("$1: compressed size: weir $w bytes, zstd $z bytes (input $(fsize "$F")): weir's output is $cmp")
+}
+
+# zc_row SCEN WEIR_FLAGS ZSTD_FLAGS: compressing lines100, weir -q -z -f
+# WEIR_FLAGS against zstd ZSTD_FLAGS -c; checks that weir's output
+# decompresses to the input, and notes both sizes.
+zc_row() {
+	local scen=$1 wf=$2 zf=$3 f b n w p
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	w="@W@ -q -z -f$wf < $f > /dev/null"
+	p="zstd $zf -c < $f > /dev/null"
+	if ! have zstd; then
+		peer_skip "$scen" "$w" "$p" zstd 1.15
+		return
+	fi
+	bench_group "$scen" "$REPS" "$w" "$p"
+	same_output "$scen" "@W@ -q -z -f$wf < $f | zstd -dc" "cat $f"
+	pair_row "$scen" 0 1 1.15 "$b" "$n"
+	size_note "$scen" "@W@ -q -z -f$wf < $f" "zstd $zf -c < $f"
+}
+
+z2() { zc_row Z2 '' "-$ZLEVEL"; }
+z3() { zc_row Z3 ' --compress-threads 2' "-$ZLEVEL -T2"; }
+
+# Zmem: S6-stall and S6-stall-bytes with compressed input; then, for
+# information, compressed output onto the stalled consumer.
+zmem() {
+	local f z
+	if ! have zstd; then
+		NOTES+=("Zmem: zstd not installed (it makes the compressed input): rows skipped")
+		return
+	fi
+	zstd_input
+	f=$F z=$Z
+	s6_row Zmem-stall 16 "@W@ -q --capacity-bytes 16M < $z | (sleep $STALL_S; cat > /dev/null)"
+	s6_row Zmem-stall-bytes 16 "@W@ -q -c 1000000 --capacity-bytes 16M < $z | (sleep $STALL_S; cat > /dev/null)"
+	S6_INFO=1
+	s6_row Zmem-compress 16 "@W@ -q -z -f -c 1000000 --capacity-bytes 16M < $f | (sleep $STALL_S; cat > /dev/null)"
+	s6_row Zmem-compress-T2 16 "@W@ -q -z -f --compress-threads 2 -c 1000000 --capacity-bytes 16M < $f | (sleep $STALL_S; cat > /dev/null)"
+	S6_INFO=0
+	NOTES+=("Zmem: bound as S6 (2 × capacity-bytes + 16 MiB = 48 MiB). Decompressing adds a fixed amount on top of the queue: the decoder's window ($(zstd_window "$z") here; at most 8 MiB at levels ≤ 19 without --long) and its buffers; compressing (the info rows) adds the compressor's tables and, with --compress-threads, libzstd's buffers for the jobs in flight")
+}
+
+# O1: the cost of the live figures: pass-through with the progress line
+# forced (plain lines once a second: stderr is not a terminal), the metrics
+# file rewritten every 100 ms, against -q. S1 runs for tens of ms, about
+# one interval, so O1-long repeats the pair on O1_COPIES copies of the input
+# through a pipe, a run of seconds in which the monitor fires many times.
+O1_METRICS=$DATA/.o1-metrics.prom
+O1_ERR=$DATA/.o1-progress.txt
+o1() {
+	local f b n c copies lines obs="--progress --stats none -i 100ms --metrics $O1_METRICS"
+	need lines100 "$N_L100"
+	f=$F
+	b=$(fsize "$f") n=$N_L100
+	bench_group O1 "$REPS" \
+		"@W@ -q < $f > /dev/null" \
+		"@W@ $obs < $f > /dev/null 2> /dev/null"
+	same_output O1 "@W@ $obs < $f 2> /dev/null" "cat $f"
+	pair_row O1 1 0 1.10 "$b" "$n"
+	stretch_note O1 "vs -q" 1.03 "$LAST_RATIO"
+	o1_metrics_note O1 "$n"
+
+	c=${O1_COPIES//[^,]/}
+	copies=$((${#c} + 1))
+	bench_group O1-long "$REPS" \
+		"cat $f$O1_COPIES | @W@ -q > /dev/null" \
+		"cat $f$O1_COPIES | @W@ $obs > /dev/null 2> /dev/null"
+	pair_row O1-long 1 0 1.10 "$((b * copies))" "$((n * copies))"
+	stretch_note O1-long "vs -q" 1.03 "$LAST_RATIO"
+	run_once "$(expand "cat $f$O1_COPIES | @W@ $obs > /dev/null 2> $O1_ERR")"
+	lines=$(wc -l <"$O1_ERR")
+	NOTES+=("O1-long: one more run with stderr kept: progress lines: $lines in $(calc '%.2f' "$LAST_US / 1e6") s (one at the start, then one a second)")
+	o1_metrics_note O1-long "$((n * copies))"
+	rm -f "$O1_ERR"
+}
+
+# o1_metrics_note SCEN RECORDS: the metrics file the last run left must
+# hold the final figures.
+o1_metrics_note() {
+	if grep -qx "weir_records_out_total $2" "$O1_METRICS" 2>/dev/null; then
+		NOTES+=("$1: the metrics file holds the final figures after the run (\`weir_records_out_total $2\`)")
+	else
+		warn "$1: $O1_METRICS lacks weir_records_out_total $2"
+		NOTES+=("**$1: the metrics file lacks the final \`weir_records_out_total $2\`**")
+		MISMATCHES=$((MISMATCHES + 1))
+	fi
+}
+
 # ---------------------------------------------------------------- main
 
 for s in $SCENARIOS; do
 	case $s in
-	S[1-8] | P3 | P4 | P7) ;;
+	S[1-8] | P3 | P4 | P7 | Z[1-3] | Zmem | O1) ;;
 	*)
-		printf 'bench: unknown scenario %s (expected S1..S8, P3, P4, P7)\n' "$s" >&2
+		printf 'bench: unknown scenario %s (expected S1..S8, P3, P4, P7, Z1..Z3, Zmem, O1)\n' "$s" >&2
 		exit 2
 		;;
 	esac
