@@ -11,9 +11,11 @@
  *   the caller passes a message buffer, filled when the code is -EINVAL.
  * - Mechanism modules (queue, framer, limiter, policy, stream, rejects,
  *   ops, ...) never print and never exit. The engine (pipeline, admit,
- *   output, shed) prints through report() in report.h, the one way a
- *   thread reports; only main.c exits. Messages start with "weir: " and
- *   name the flag, file or record concerned. */
+ *   output, shed, the stages) prints through report() in report.h, the
+ *   one way a thread reports; besides, only the summary, the snapshots and
+ *   the progress line (stats.c, monitor.c) reach stderr. Only main.c
+ *   exits. Messages start with "weir: " and name the flag, file or record
+ *   concerned. */
 #ifndef WEIR_COMMON_H
 #define WEIR_COMMON_H
 
