@@ -439,19 +439,28 @@ static int parse_mode(const struct args *a, char *const *cmd, struct options *o)
     return 0;
 }
 
+/* Flags that mean nothing without `what`: the first one given (count[i]
+ * above 0) is refused, as it would be silently ignored. -1 then, else 0. */
+static int refuse_without(const char *what, const int *count, const char *const *flag, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (count[i]) {
+            usage("%s needs %s", flag[i], what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* --block and --block-records shape --pipe's blocks and nothing else. With
  * --pipe the queue is bounded by bytes unless -c is given: a block may
  * hold many more records than the record bound's default. */
 static int parse_blocks(const struct args *a, struct options *o)
 {
     uint64_t v;
-    if (o->mode != MODE_PIPE) {
-        if (a->block->count || a->blockr->count) {
-            usage("%s needs --pipe", a->block->count ? "--block" : "--block-records");
-            return -1;
-        }
-        return 0;
-    }
+    if (o->mode != MODE_PIPE)
+        return refuse_without("--pipe", (const int[]){a->block->count, a->blockr->count},
+                              (const char *const[]){"--block", "--block-records"}, 2);
     if (want_size(a->block, "--block", UINT64_C(1) << 40, &o->block_bytes))
         return -1;
     if (want_count(a->blockr, "--block-records", 1, UINT64_C(1) << 30, &v))
@@ -467,15 +476,10 @@ static int parse_blocks(const struct args *a, struct options *o)
 static int parse_jobs(const struct args *a, struct options *o)
 {
     uint64_t v = 0;
-    if (!o->command) {
-        const char *flag = a->jtmo->count      ? "--job-timeout"
-                           : a->retries->count ? "--retries"
-                           : a->onerr->count   ? "--on-error"
-                                               : NULL;
-        if (flag)
-            usage("%s needs a COMMAND", flag);
-        return flag ? -1 : 0;
-    }
+    if (!o->command)
+        return refuse_without("a COMMAND",
+                              (const int[]){a->jtmo->count, a->retries->count, a->onerr->count},
+                              (const char *const[]){"--job-timeout", "--retries", "--on-error"}, 3);
     if (a->jtmo->count) {
         const char *d = a->jtmo->sval[0];
         int64_t ns;
@@ -522,15 +526,10 @@ static int parse_zstd(const struct args *a, struct options *o)
         o->decompress = mode[i];
     }
     o->compress = a->comp->count > 0;
-    if (!o->compress) {
-        const char *flag = a->level->count      ? "--level"
-                           : a->cthreads->count ? "--compress-threads"
-                           : a->force->count    ? "-f/--force"
-                                                : NULL;
-        if (flag)
-            usage("%s needs -z/--compress", flag);
-        return flag ? -1 : 0;
-    }
+    if (!o->compress)
+        return refuse_without(
+            "-z/--compress", (const int[]){a->level->count, a->cthreads->count, a->force->count},
+            (const char *const[]){"--level", "--compress-threads", "-f/--force"}, 3);
     uint64_t v = 0;
     if (a->level->count) {
         const char *s = a->level->sval[0];

@@ -141,6 +141,9 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
  * their latency, and shed the others; free them all. */
 static void settle_pending(struct output *o, uint64_t out)
 {
+    o->mark = sink_written(o->sink);
+    if (!o->pending) /* every flush comes here: no lock for nothing */
+        return;
     int64_t now = now_ns();
     sync_lock(&o->lat_mu);
     while (o->pending) {
@@ -166,7 +169,6 @@ static void settle_pending(struct output *o, uint64_t out)
     o->pending_tail = &o->pending;
     o->npending = 0;
     o->pending_bytes = 0;
-    o->mark = sink_written(o->sink);
 }
 
 /* stdout failed: stop all work, and shed output from now on. */

@@ -381,11 +381,7 @@ stalled_head() {
     PID=$!
     BG_PIDS+=("$PID")
     wait_until 10 weir_ready "$PID" || fail "weir did not start"
-    wait_until 60 read_stable "$PID" || fail "weir keeps reading: $(io rchar "$PID") bytes"
-    local r
-    r=$(io rchar "$PID")
-    echo "# weir read $r bytes before stopping" >&3
-    ((r < 16 * 1024 * 1024)) || fail "weir read $r bytes behind a stuck head"
+    stops_reading "$PID" $((16 * 1024 * 1024)) "behind a stuck head"
     kill -TERM "$PID"
     wait "$PID" || true
     wait_until 5 no_procs 'sleep 30.4714' || fail "left running"

@@ -555,15 +555,13 @@ storm() {
     { sleep 3; cksum; } <"$(T outp)" >"$(T sum)" 3>&- &
     local consumer=$!
     BG_PIDS+=("$consumer")
-    local max=0 samples=0 k v _
+    local max=0 samples=0 k
     while kill -0 "$PID" 2>/dev/null; do
-        while read -r k v _; do
-            if [[ $k == VmRSS: ]]; then
-                ((v > max)) && max=$v
-                samples=$((samples + 1))
-                break
-            fi
-        done <"/proc/$PID/status" 2>/dev/null || true
+        k=$(rss_kb "$PID")
+        if [ -n "$k" ]; then
+            ((k > max)) && max=$k
+            samples=$((samples + 1))
+        fi
         nap 0.05
     done
     local rc=0

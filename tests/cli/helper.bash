@@ -155,3 +155,13 @@ read_stable() {
     b=$(io rchar "$1")
     [ -n "$a" ] && [ "$a" = "$b" ]
 }
+
+# stops_reading PID LIMIT WHY: weir (PID) stops reading within 60 s, having
+# read fewer than LIMIT bytes (WHY ends the failure message).
+stops_reading() {
+    wait_until 60 read_stable "$1" || fail "weir keeps reading: $(io rchar "$1") bytes"
+    local r
+    r=$(io rchar "$1")
+    echo "# weir read $r bytes before stopping" >&3
+    ((r < $2)) || fail "weir read $r bytes $3"
+}

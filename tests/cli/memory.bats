@@ -20,11 +20,7 @@ stalled_consumer() {
     PID=$!
     BG_PIDS+=("$PID")
     wait_until 10 weir_ready "$PID" || fail "weir did not start"
-    wait_until 15 read_stable "$PID" || fail "weir keeps reading: $(io rchar "$PID") bytes"
-    local r
-    r=$(io rchar "$PID")
-    echo "# weir read $r bytes before stopping" >&3
-    ((r < 64 * MB)) || fail "weir read $r bytes with stdout stalled"
+    stops_reading "$PID" $((64 * MB)) "with stdout stalled"
     # and it is blocked, not dead
     kill -0 "$PID"
     kill_bg
