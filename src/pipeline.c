@@ -346,9 +346,8 @@ static int open_shed(struct pipeline *p)
         }
     }
     p->shed = shed_new(r, p->o.rejects_path, &p->rep);
-    if (!p->shed) {
+    if (!p->shed) { /* shed_new closed r */
         report_error(&p->rep, "out of memory");
-        rejects_close(r);
         return -ENOMEM;
     }
     return 0;
