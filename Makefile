@@ -4,9 +4,9 @@ DESTDIR ?=
 CC ?= cc
 VARIANT ?= release
 
-PKGS := argtable2 libzstd
+PKGS := argtable2 libzstd libnats
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -largtable2 -lzstd)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -largtable2 -lzstd -lnats)
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototypes \
         -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wundef -Wvla -Wconversion \
@@ -31,7 +31,7 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 B := build/$(VARIANT)
-LIB_SRC := src/admit.c src/batch.c src/child.c src/coproc.c src/exec.c src/framer.c src/hist.c src/limiter.c src/monitor.c src/ops.c \
+LIB_SRC := src/admit.c src/batch.c src/broker.c src/child.c src/coproc.c src/exec.c src/framer.c src/hist.c src/limiter.c src/monitor.c src/ops.c \
            src/output.c src/parse.c src/pipeline.c src/policy.c src/queue.c src/rejects.c \
            src/report.c src/seq.c src/shed.c src/stage.c src/stats.c src/stream.c src/sync.c
 CLI_SRC := src/cli.c src/main.c
@@ -69,6 +69,14 @@ $(SHIM): tests/fault/failshim.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g $(WARN) $(filter -Werror,$(OPT)) -shared -fPIC -o $@ $< -ldl -pthread
 
+# natstool, the JetStream client of the NATS tests (tests/nats/README.md);
+# never sanitized either: libnats's own threads are not instrumented.
+NATSTOOL := $(B)/natstool
+$(NATSTOOL): tests/nats/natstool.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(filter -Werror,$(OPT)) -o $@ $< \
+	  $(shell pkg-config --cflags --libs libnats) -pthread
+
 # `make check`: the -Werror build, unit tests, then CLI tests against it.
 check: deps
 	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli
@@ -77,7 +85,7 @@ check: deps
 check-unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
 
-check-cli: $(BIN) $(SHIM)
+check-cli: $(BIN) $(SHIM) $(NATSTOOL)
 	WEIR=$(abspath $(BIN)) bats tests/cli
 
 # Seeded random configurations checked against a model (tests/props/README.md):

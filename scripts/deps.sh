@@ -13,6 +13,8 @@ set -u
 PKGS="pkg-config:pkg-config
 libargtable2-dev:
 libzstd-dev:
+libnats-dev:
+nats-server:nats-server
 bats:bats
 mandoc:mandoc
 clang:clang

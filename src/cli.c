@@ -139,6 +139,7 @@ struct args {
     struct arg_str *rate, *burst, *brate, *bburst, *stats, *interval;
     struct arg_lit *progress, *noprogress;
     struct arg_str *metrics;
+    struct arg_str *nats, *from, *subject, *to, *rejsubj, *creds, *ntmo, *ackwait, *idle;
     struct arg_lit *quiet, *help, *version;
     struct arg_end *end;
 };
@@ -181,6 +182,15 @@ static void args_new(struct args *a)
     a->progress = arg_lit0(NULL, "progress", "live progress line on stderr (on a terminal)");
     a->noprogress = arg_lit0(NULL, "no-progress", "no progress line");
     a->metrics = arg_str0(NULL, "metrics", "FILE", "Prometheus metrics, rewritten every interval");
+    a->nats = arg_str0(NULL, "nats", "URL", "NATS server(s), comma-separated");
+    a->from = arg_str0(NULL, "from", "STREAM/CONSUMER", "read JetStream messages, not stdin");
+    a->subject = arg_str0(NULL, "subject", "SUBJ", "--from: filter of a consumer weir creates");
+    a->to = arg_str0(NULL, "to", "SUBJECT", "publish results to JetStream, not stdout");
+    a->rejsubj = arg_str0(NULL, "rejects-subject", "SUBJ", "publish shed and failed records");
+    a->creds = arg_str0(NULL, "nats-creds", "FILE", "NATS user credentials file");
+    a->ntmo = arg_str0(NULL, "nats-timeout", "DUR", "NATS server gone this long: exit 1 (30s)");
+    a->ackwait = arg_str0(NULL, "ack-wait", "DUR", "--from: ack wait of a consumer weir creates (30s)");
+    a->idle = arg_str0(NULL, "idle-exit", "DUR", "--from: end after no message for DUR");
     a->quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     a->help = arg_lit0("h", "help", "print this help and exit");
     a->version = arg_lit0("V", "version", "print the version and exit");
@@ -241,6 +251,8 @@ static void set_defaults(struct options *o)
         .on_error = ON_ERROR_SKIP,
         .decompress = DECOMPRESS_AUTO,
         .level = 3,
+        .nats_timeout_ns = 30 * NS_PER_SEC,
+        .ack_wait_ns = 30 * NS_PER_SEC,
     };
 }
 
@@ -552,6 +564,85 @@ static int parse_zstd(const struct args *a, struct options *o)
     return 0;
 }
 
+static int want_duration(const struct arg_str *a, const char *flag, int64_t *ns)
+{
+    if (!a->count)
+        return 0;
+    const char *d = a->sval[0];
+    if (parse_duration(d, ns) != 0 || *ns <= 0) {
+        usage("%s: expected a duration above zero such as 500ms or 30s, got '%s'", flag, d);
+        return -1;
+    }
+    return 0;
+}
+
+/* A JetStream stream or consumer name: no dots, wildcards, slashes or
+ * spaces, as the server demands. */
+static bool good_name(const char *s, size_t len)
+{
+    if (len == 0 || len > 200)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(". *>/\\", s[i]) || (unsigned char)s[i] < 0x20)
+            return false;
+    return true;
+}
+
+/* --from reads a consumer, --to and --rejects-subject publish: they need
+ * --nats, which needs one of them; -z and --rejects do not mix with the
+ * subjects that replace them. */
+static int parse_nats(const struct args *a, struct options *o)
+{
+    const int with_nats[] = {a->from->count,  a->to->count,   a->rejsubj->count,
+                             a->creds->count, a->ntmo->count, a->subject->count,
+                             a->ackwait->count, a->idle->count};
+    static const char *const nats_flags[] = {"--from",         "--to",      "--rejects-subject",
+                                             "--nats-creds",   "--nats-timeout", "--subject",
+                                             "--ack-wait",     "--idle-exit"};
+    if (!a->nats->count)
+        return refuse_without("--nats URL", with_nats, nats_flags, 8);
+    o->nats_url = a->nats->sval[0];
+    if (!a->from->count && !a->to->count) {
+        usage("--nats needs --from STREAM/CONSUMER or --to SUBJECT");
+        return -1;
+    }
+    if (!a->from->count &&
+        refuse_without("--from", with_nats + 5, nats_flags + 5, 3))
+        return -1;
+    if (a->from->count) {
+        const char *f = o->nats_from = a->from->sval[0], *slash = strchr(f, '/');
+        if (!slash || !good_name(f, (size_t)(slash - f)) || !good_name(slash + 1, strlen(slash + 1))) {
+            usage("--from: expected STREAM/CONSUMER (names without . * > / or spaces), got '%s'", f);
+            return -1;
+        }
+        if (a->decomp->count) {
+            usage("--decompress reads stdin: not with --from");
+            return -1;
+        }
+    }
+    o->nats_subject = a->subject->count ? a->subject->sval[0] : NULL;
+    o->nats_to = a->to->count ? a->to->sval[0] : NULL;
+    o->nats_rejects = a->rejsubj->count ? a->rejsubj->sval[0] : NULL;
+    o->nats_creds = a->creds->count ? a->creds->sval[0] : NULL;
+    if (o->nats_to && o->compress) {
+        usage("-z/--compress and --to conflict: messages are not compressed");
+        return -1;
+    }
+    if (o->nats_rejects && o->rejects_path) {
+        usage("--rejects and --rejects-subject conflict: give one");
+        return -1;
+    }
+    if (o->nats_rejects && !o->nats_from) {
+        usage("--rejects-subject needs --from");
+        return -1;
+    }
+    return want_duration(a->ntmo, "--nats-timeout", &o->nats_timeout_ns) ||
+                   want_duration(a->ackwait, "--ack-wait", &o->ack_wait_ns) ||
+                   want_duration(a->idle, "--idle-exit", &o->idle_exit_ns)
+               ? -1
+               : 0;
+}
+
 /* The cross-flag checks sit right after the values they compare are parsed,
  * so -0 -d conflict before -d's value is looked at, -t against -p once
  * both are known, and COMMAND's flags once its shape is. */
@@ -561,7 +652,7 @@ static enum cli_action fill_options(const struct args *a, char *const *cmd, stru
     if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
         check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
         parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o) ||
-        parse_zstd(a, o) || parse_watch(a, o))
+        parse_zstd(a, o) || parse_watch(a, o) || parse_nats(a, o))
         return CLI_USAGE;
     return CLI_RUN;
 }
@@ -704,8 +795,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
                      a.pol,     a.tmo,      a.rej,      a.ops,        a.exec,    a.coproc, a.pipe,
                      a.block,   a.blockr,   a.jtmo,     a.retries,    a.onerr,   a.decomp, a.comp,
                      a.level,   a.cthreads, a.force,    a.rate,       a.burst,   a.brate,  a.bburst,
-                     a.stats,   a.interval, a.progress, a.noprogress, a.metrics, a.quiet,  a.help,
-                     a.version, a.end};
+                     a.stats,   a.interval, a.progress, a.noprogress, a.metrics, a.nats,   a.from,
+                     a.subject, a.to,       a.rejsubj,  a.creds,      a.ntmo,    a.ackwait, a.idle,
+                     a.quiet,   a.help,     a.version,  a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);

@@ -232,6 +232,14 @@ static void write_counters(FILE *f, const struct stats *s)
     }
     metric(f, "limiter_wait_seconds_total", "counter", "Time intake waited for tokens.",
            s->limiter_wait_s);
+    if (!s->nats)
+        return;
+    metric(f, "records_redelivered_total", "counter", "Messages that had been delivered before.",
+           (double)s->records_redelivered);
+    metric(f, "records_returned_total", "counter", "Messages handed back to the stream unfinished.",
+           (double)s->records_returned);
+    metric(f, "nats_reconnects_total", "counter", "Times the connection to NATS came back.",
+           (double)s->nats_reconnects);
 }
 
 static void write_gauges(FILE *f, const struct stats *s)

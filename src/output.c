@@ -57,7 +57,8 @@ int output_new(const struct output_config *cfg, struct output **out)
     o->cfg = *cfg;
     o->pending_tail = &o->pending;
     o->seq = seq_new(cfg->slots, cfg->ordered);
-    o->sink = sink_new(cfg->fd, OUT_BUF_SIZE);
+    o->sink = cfg->target ? sink_new_target(cfg->target, OUT_BUF_SIZE)
+                          : sink_new(cfg->fd, OUT_BUF_SIZE);
     o->lat = hist_new();
     int rc = !o->seq || !o->sink || !o->lat ? -ENOMEM : sync_mutex_init(&o->lat_mu);
     if (rc == 0 && cfg->compress && (rc = sink_compress(o->sink, cfg->level, cfg->threads)) != 0)
@@ -129,6 +130,7 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
     }
     for (size_t i = k; i < b->n; i++)
         shed_record(o->cfg.shed, b, i, lost(o));
+    shed_done(o->cfg.shed, b, k);
     add(&o->done, k);
     add(&o->records, k);
     add(&o->bytes, bytes);
@@ -159,6 +161,7 @@ static void settle_pending(struct output *o, uint64_t out)
             if (b->failed[i])
                 shed_record(o->cfg.shed, b, i,
                             batch_was_cut(b, i) ? OUTCOME_DROPPED : OUTCOME_FAILED);
+        shed_done(o->cfg.shed, b, b->n);
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);
         add(&o->bytes, b->bytes_out);
@@ -175,15 +178,18 @@ static void settle_pending(struct output *o, uint64_t out)
 static void failed(struct output *o, int err)
 {
     if (err != -EPIPE)
-        report_error(o->cfg.rep, "write stdout: %s", strerror(-err));
+        report_error(o->cfg.rep, "%s: %s", o->cfg.name,
+                     o->cfg.target ? o->cfg.target->error(o->cfg.target->ctx) : strerror(-err));
     o->dead = true;
     atomic_store(&o->err, err);
     queue_abort(o->cfg.queue);
     o->cfg.failed(o->cfg.ctx);
     /* what reached stdout before the error counts as written (a plain
      * sink's bytes are the batches' bytes, in order; compressed ones are
-     * not, and a frame cut short decodes to nothing certain) */
-    settle_pending(o, o->cfg.compress ? 0 : sink_written(o->sink) - o->mark);
+     * not, and a frame cut short decodes to nothing certain; nor is a
+     * target's, whose bytes were never all confirmed) */
+    bool plain = !o->cfg.compress && !o->cfg.target;
+    settle_pending(o, plain ? sink_written(o->sink) - o->mark : 0);
 }
 
 static bool lazy(const struct output *o)

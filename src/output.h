@@ -20,9 +20,12 @@ struct output;
 struct queue;
 struct reporter;
 struct shed;
+struct sink_target;
 
 struct output_config {
     int fd;              /* stdout */
+    const struct sink_target *target; /* instead of fd (stream.h), or NULL */
+    const char *name;    /* what fails in "weir: NAME: error" ("write stdout") */
     size_t slots;        /* batches out of the queue at most (queue's inflight) */
     bool ordered;        /* input order, or as they finish */
     struct queue *queue; /* released as batches are written; aborted on failure */

@@ -38,6 +38,7 @@
 
 #include "admit.h"
 #include "batch.h"
+#include "broker.h"
 #include "common.h"
 #include "framer.h"
 #include "monitor.h"
@@ -90,6 +91,7 @@ struct pipeline {
     struct output *out;
     struct shed *shed;
     struct monitor *monitor;
+    struct broker *broker; /* --nats: JetStream in place of stdin or stdout, or NULL */
     /* threads */
     pthread_t reader_tid, main_tid;
     bool reader_started;
@@ -105,6 +107,7 @@ struct pipeline {
     _Atomic int64_t t_end;
     counter records_in, bytes_in;
     unsigned oversize_seen; /* reader only */
+    char out_name[128];     /* "write stdout", or "publish to SUBJECT" */
 };
 
 static void wake_reader(struct pipeline *p)
@@ -171,6 +174,14 @@ static int on_batch(void *ctx, struct batch *b)
     return 0; /* once intake stops, the rest of this read is shed the same way */
 }
 
+static void warn_oversize(struct pipeline *p, uint64_t recno)
+{
+    if (p->oversize_seen++ < OVERSIZE_WARNINGS)
+        report_warning("record %" PRIu64 " is longer than --max-record %zu bytes: failed%s", recno,
+                       p->o.max_record,
+                       p->oversize_seen == OVERSIZE_WARNINGS ? " (further ones not reported)" : "");
+}
+
 /* Framer callback: bytes of a record longer than --max-record. */
 static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, bool last,
                        bool open_end)
@@ -180,12 +191,8 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     if (last) /* read before it fails: a snapshot never sees it failed, not read */
         counter_add(&p->records_in, 1);
     shed_bytes(p->shed, data, len, last, open_end, OUTCOME_FAILED);
-    if (!last)
-        return 0;
-    if (p->oversize_seen++ < OVERSIZE_WARNINGS)
-        report_warning("record %" PRIu64 " is longer than --max-record %zu bytes: failed%s", recno,
-                       p->o.max_record,
-                       p->oversize_seen == OVERSIZE_WARNINGS ? " (further ones not reported)" : "");
+    if (last)
+        warn_oversize(p, recno);
     return 0;
 }
 
@@ -226,6 +233,64 @@ static void *reader_main(void *arg)
             break;
     }
     framer_stop(p->framer); /* ends an oversize record cut short */
+    queue_close(p->queue);
+    return NULL;
+}
+
+/* Messages fetched from the broker: those longer than --max-record fail
+ * (whole, to the rejects), the others go to admission. */
+static void take_fetched(struct pipeline *p, struct batch *b)
+{
+    while (b) {
+        size_t i = 0;
+        while (i < b->n && b->recs[i].len <= p->o.max_record)
+            i++;
+        if (i == b->n) {
+            on_batch(p, b);
+            return;
+        }
+        struct batch *head = i ? batch_split(b, i) : NULL; /* the records before it */
+        if (head)
+            on_batch(p, head);
+        struct batch *one = b->n > 1 ? batch_split(b, 1) : b; /* it; b keeps the rest */
+        if ((i && !head) || !one) {
+            report_error(&p->rep, "out of memory while taking messages");
+            one = b;
+        }
+        counter_add(&p->records_in, one->n);
+        counter_add(&p->bytes_in, one->bytes);
+        warn_oversize(p, one->recno0);
+        b = one == b ? NULL : b;
+        shed_batch(p->shed, one, OUTCOME_FAILED);
+    }
+}
+
+#define FETCH_WAIT_NS (200 * NS_PER_MS) /* a fetch waits this long for a message */
+
+/* The reader with --from: fetches what the queue has room for under
+ * block (so the backlog stays in the stream), or a batch at a time under
+ * the shedding policies, until intake stops, --idle-exit, or an error. */
+static void *broker_reader_main(void *arg)
+{
+    struct pipeline *p = arg;
+    size_t most = MIN(p->o.capacity, BATCH_RECORDS_MAX);
+    while (!intake_over(p)) {
+        size_t records = most, bytes = p->o.capacity_bytes;
+        if (p->o.policy == POLICY_BLOCK) {
+            queue_room(p->queue, MAX(most / 2, 1), now_ns() + FETCH_WAIT_NS, &records, &bytes);
+            records = MIN(records, most);
+            if (records == 0)
+                continue;
+        }
+        struct batch *b;
+        int rc = broker_fetch(p->broker, records, bytes, FETCH_WAIT_NS, &b);
+        if (rc < 0)
+            report_error(&p->rep, "%s", broker_error(p->broker));
+        if (rc)
+            break;
+        if (b)
+            take_fetched(p, b);
+    }
     queue_close(p->queue);
     return NULL;
 }
@@ -353,6 +418,38 @@ static int open_shed(struct pipeline *p)
     return 0;
 }
 
+static bool hook_returns(void *ctx, enum outcome why)
+{
+    struct pipeline *p = ctx;
+    enum outcome as;
+    /* unfinished at a stop, or the results cannot be published */
+    return (why == OUTCOME_DROPPED && intake_stopped(p, &as)) || output_error(p->out);
+}
+
+static void hook_settle(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how)
+{
+    struct pipeline *p = ctx;
+    broker_settle(p->broker, b, i, n, how);
+}
+
+/* --nats: connected and set up before anything is read. */
+static int open_broker(struct pipeline *p, int *exit_code)
+{
+    p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS);
+    if (!p->pool || !p->o.nats_url)
+        return p->pool ? 0 : -ENOMEM;
+    char msg[512];
+    int rc = broker_open(&p->o, p->pool, CHUNK_SIZE, &p->broker, msg, sizeof msg);
+    if (rc) {
+        report_error(&p->rep, "%s", msg);
+        *exit_code = EXIT_RUNTIME;
+        return rc;
+    }
+    if (p->o.nats_from)
+        shed_hook(p->shed, &(struct settle_hook){hook_returns, hook_settle, p});
+    return 0;
+}
+
 static int open_parts(struct pipeline *p)
 {
     const struct options *o = &p->o;
@@ -360,6 +457,8 @@ static int open_parts(struct pipeline *p)
     p->queue = queue_new(o->capacity, o->capacity_bytes, inflight);
     struct output_config oc = {
         .fd = STDOUT_FILENO,
+        .target = broker_results(p->broker),
+        .name = p->out_name,
         .slots = inflight,
         .ordered = !o->unordered,
         .queue = p->queue,
@@ -374,6 +473,8 @@ static int open_parts(struct pipeline *p)
     };
     if (!p->queue)
         return -ENOMEM;
+    snprintf(p->out_name, sizeof p->out_name, "%s%s", o->nats_to ? "publish to " : "write stdout",
+             o->nats_to ? o->nats_to : "");
     int rc = output_new(&oc, &p->out);
     if (rc)
         return rc;
@@ -393,7 +494,6 @@ static int open_parts(struct pipeline *p)
         .ctx = p,
     };
     p->admit = admit_new(&ac);
-    p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS);
     struct framer_config fc = {
         .delim = o->delim,
         .max_record = o->max_record,
@@ -462,7 +562,7 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         report_error(&p->rep, "out of memory");
         goto fail;
     }
-    if (open_stages(p, exit_code) != 0 || open_shed(p) != 0)
+    if (open_stages(p, exit_code) != 0 || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
         goto fail;
     int rc = open_parts(p);
     if (rc) {
@@ -487,6 +587,7 @@ void pipeline_free(struct pipeline *p)
     framer_free(p->framer);
     admit_free(p->admit);
     output_free(p->out);
+    broker_free(p->broker); /* naks what is still held */
     queue_free(p->queue);
     source_free(p->in);
     shed_free(p->shed);
@@ -512,7 +613,8 @@ static int start_threads(struct pipeline *p)
         p->workers_started++;
     }
     queue_wait_idle(p->queue, p->nworkers, now_ns() + NS_PER_SEC);
-    int rc = pthread_create(&p->reader_tid, NULL, reader_main, p);
+    int rc = pthread_create(&p->reader_tid, NULL, p->o.nats_from ? broker_reader_main : reader_main,
+                            p);
     if (rc == 0)
         p->reader_started = true;
     return rc;
@@ -579,8 +681,13 @@ static bool wait_for_end(struct pipeline *p)
     /* with --compress-threads the writer puts flushes off: see output.c */
     bool ticks = p->o.compress && p->o.compress_threads > 0;
     int64_t next_tick = ticks ? now_ns() + OUTPUT_TICK_NS : NS_FOREVER;
+    int64_t next_ack = broker_tick(p->broker, now_ns()); /* keeps held messages alive */
     while (p->workers_started && !atomic_load(&p->finished)) {
-        int64_t now = now_ns(), due = MIN(monitor_deadline(p->monitor), next_tick);
+        int64_t now = now_ns(), due = MIN(MIN(monitor_deadline(p->monitor), next_tick), next_ack);
+        if (now >= next_ack) {
+            next_ack = broker_tick(p->broker, now);
+            continue;
+        }
         if (now >= next_tick) {
             output_tick(p->out);
             next_tick = now + OUTPUT_TICK_NS;
@@ -703,4 +810,10 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->limiter_waits = af.limiter_waits;
     s->final = exit_code >= 0;
     s->exit = exit_code;
+    struct broker_figures bf;
+    broker_figures(p->broker, &bf);
+    s->nats = p->o.nats_from != NULL;
+    s->records_redelivered = bf.redelivered;
+    s->records_returned = bf.returned;
+    s->nats_reconnects = bf.reconnects;
 }

@@ -464,6 +464,26 @@ void queue_stats(struct queue *q, struct queue_stats *out)
     sync_unlock(&q->mu);
 }
 
+void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records, size_t *bytes)
+{
+    sync_lock(&q->mu);
+    want = MAX(MIN(want, q->capacity), 1);
+    while (!q->interrupted && q->count > 0 &&
+           (q->capacity - MIN(q->count, q->capacity) < want || q->bytes >= q->capacity_bytes) &&
+           now_ns() < deadline) {
+        q->want = want;
+        q->want_bytes = 1;
+        account(q);
+        q->pusher_waits = true;
+        wait_on(q, &q->room, deadline, NULL);
+        account(q);
+        q->pusher_waits = false;
+    }
+    *records = q->capacity - MIN(q->count, q->capacity);
+    *bytes = q->capacity_bytes - MIN(q->bytes, q->capacity_bytes);
+    sync_unlock(&q->mu);
+}
+
 void queue_wait_idle(struct queue *q, unsigned n, int64_t deadline)
 {
     sync_lock(&q->mu);

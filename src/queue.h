@@ -81,6 +81,12 @@ struct batch *queue_take_all(struct queue *q);
 
 void queue_stats(struct queue *q, struct queue_stats *out);
 
+/* Waits until the queue has room for `want` more records (or is empty),
+ * is interrupted, or `deadline`; then *records and *bytes say the room.
+ * For a source that can leave its records where they are until they fit
+ * (the wait counts as the queue being full). */
+void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records, size_t *bytes);
+
 /* Waits until n poppers wait for work (or the deadline): started workers
  * count as idle only once they do, and a full queue with an idle worker
  * is no overload, so intake starts after them. */

@@ -14,6 +14,7 @@ struct shed {
     struct rejects *rejects; /* or NULL */
     const char *path;        /* its name, for messages */
     struct reporter *rep;
+    struct settle_hook hook;   /* settle is NULL without one */
     atomic_bool broken;        /* the rejects file failed (reported) */
     _Atomic uint64_t count[3]; /* by enum outcome */
 };
@@ -29,6 +30,36 @@ struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter
     s->path = path;
     s->rep = rep;
     return s;
+}
+
+void shed_hook(struct shed *s, const struct settle_hook *h)
+{
+    s->hook = *h;
+}
+
+/* Whether records shed as `why` go back to their source. */
+static bool returns(struct shed *s, enum outcome why)
+{
+    return s->hook.returns && s->hook.returns(s->hook.ctx, why);
+}
+
+static void settle(struct shed *s, const struct batch *b, size_t i, size_t n, enum settle how)
+{
+    if (s->hook.settle && n)
+        s->hook.settle(s->hook.ctx, b, i, n, how);
+}
+
+void shed_done(struct shed *s, const struct batch *b, size_t n)
+{
+    if (!s->hook.settle)
+        return;
+    for (size_t i = 0; i < n;) { /* runs of records not failed */
+        size_t j = i;
+        while (j < n && !(b->failed && b->failed[j]))
+            j++;
+        settle(s, b, i, j - i, SETTLE_DONE);
+        i = j + 1;
+    }
 }
 
 /* A rejects file that cannot be written is reported once. */
@@ -59,24 +90,28 @@ void shed_batch(struct shed *s, struct batch *b, enum outcome why)
     if (!b)
         return;
     atomic_fetch_add_explicit(&s->count[why], b->n, memory_order_release);
-    if (s->rejects) {
+    bool back = returns(s, why);
+    if (s->rejects && !back) {
         int rc = rejects_batch(s->rejects, b);
         if (rc)
             rejects_failed(s, "write", rc);
     }
+    settle(s, b, 0, b->n, back ? SETTLE_RETURNED : SETTLE_REJECTED);
     batch_free(b);
 }
 
 void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome why)
 {
     atomic_fetch_add_explicit(&s->count[why], 1, memory_order_release);
-    if (s->rejects) {
+    bool back = returns(s, why);
+    if (s->rejects && !back) {
         const char *p = b->chunk->data + b->recs[i].off;
         bool open = b->open_end && i + 1 == b->n;
         int rc = rejects_bytes(s->rejects, p, batch_rec_size(b, i), open);
         if (rc)
             rejects_failed(s, "write", rc);
     }
+    settle(s, b, i, 1, back ? SETTLE_RETURNED : SETTLE_REJECTED);
 }
 
 void shed_results(struct shed *s, struct batch *b, enum outcome rest)

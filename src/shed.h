@@ -27,6 +27,24 @@ struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter
 void shed_close(struct shed *s);
 void shed_free(struct shed *s); /* closes the rejects file if still open */
 
+/* How records' outcomes became final, for a source that must hear of it
+ * (a broker, acknowledging messages): written, shed (and then in the
+ * rejects file, if any), or handed back to the source to be delivered
+ * again (not in the rejects file). */
+enum settle { SETTLE_DONE, SETTLE_REJECTED, SETTLE_RETURNED };
+struct settle_hook {
+    /* Whether records shed as `why` now go back to their source. */
+    bool (*returns)(void *ctx, enum outcome why);
+    /* Records i..i+n-1 of b are final, as `how`. */
+    void (*settle)(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how);
+    void *ctx;
+};
+void shed_hook(struct shed *s, const struct settle_hook *h); /* before any use */
+
+/* The first n records of b were written: those its stage did not fail are
+ * final as done (for the hook; the output counts them). */
+void shed_done(struct shed *s, const struct batch *b, size_t n);
+
 /* Counts all of b's records as `why`, writes them to the rejects file, and
  * frees b. NULL is fine. */
 void shed_batch(struct shed *s, struct batch *b, enum outcome why);

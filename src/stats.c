@@ -82,6 +82,11 @@ static void print_counts(FILE *f, const struct stats *s)
         fprintf(f, "; in flight %" PRIu64, s->in_flight);
     fprintf(f, "\nweir:   out %" PRIu64 " %s (%s%s)\n", s->records_out,
             plural(s->records_out, "record", "records"), out, zout);
+    if (s->nats)
+        fprintf(f,
+                "weir:   nats: redelivered %" PRIu64 ", returned to the stream %" PRIu64
+                ", reconnects %" PRIu64 "\n",
+                s->records_redelivered, s->records_returned, s->nats_reconnects);
 }
 
 void stats_print_text(FILE *f, const struct stats *s)
@@ -138,6 +143,11 @@ void stats_print_json(FILE *f, const struct stats *s)
         fprintf(f, ",\"compressed_bytes_in\":%" PRIu64, s->compressed_bytes_in);
     if (s->compressed_out)
         fprintf(f, ",\"compressed_bytes_out\":%" PRIu64, s->compressed_bytes_out);
+    if (s->nats)
+        fprintf(f,
+                ",\"records_redelivered\":%" PRIu64 ",\"records_returned\":%" PRIu64
+                ",\"nats_reconnects\":%" PRIu64,
+                s->records_redelivered, s->records_returned, s->nats_reconnects);
     if (s->final)
         fprintf(f, ",\"exit\":%d", s->exit);
     fputs("}\n", f);

@@ -36,6 +36,10 @@ struct stats {
     double limiter_wait_s;  /* time intake waited for tokens */
     uint64_t limiter_waits; /* records that waited for a token */
     int exit;               /* exit status of the run (or -1 while running) */
+    bool nats;                    /* read from a JetStream consumer (--from) */
+    uint64_t records_redelivered; /* messages delivered before, elsewhere or here */
+    uint64_t records_returned;    /* messages handed back to the stream unfinished */
+    uint64_t nats_reconnects;     /* times the connection to the server came back */
 };
 
 /* Multi-line summary for a person; every line starts with "weir: ". */

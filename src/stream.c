@@ -247,6 +247,8 @@ ssize_t source_read(struct source *s, char *buf, size_t cap)
 
 struct sink {
     int fd;
+    const struct sink_target *target; /* instead of fd, or NULL */
+    bool unsynced;                    /* the target has bytes not synced */
     ZSTD_CCtx *cctx; /* compressing, or NULL */
     char *zbuf;      /* compressed output on its way to fd */
     size_t zcap;
@@ -264,6 +266,14 @@ struct sink *sink_new(int fd, size_t bufsize)
         return NULL;
     s->fd = fd;
     s->cap = bufsize;
+    return s;
+}
+
+struct sink *sink_new_target(const struct sink_target *t, size_t bufsize)
+{
+    struct sink *s = sink_new(-1, bufsize);
+    if (s)
+        s->target = t;
     return s;
 }
 
@@ -288,6 +298,14 @@ void sink_free(struct sink *s)
 
 static int write_all(struct sink *s, const char *p, size_t len)
 {
+    if (s->target && len) {
+        int rc = s->target->put(s->target->ctx, p, len);
+        if (rc == 0) {
+            s->written += len;
+            s->unsynced = true;
+        }
+        return rc;
+    }
     while (len) {
         ssize_t n = write(s->fd, p, len);
         if (n < 0) {
@@ -331,17 +349,28 @@ static int put(struct sink *s, const char *p, size_t len, ZSTD_EndDirective mode
     return write_all(s, p, len);
 }
 
+/* A target makes final what it was given. */
+static int sync_target(struct sink *s, bool end)
+{
+    if (!s->target || (!s->unsynced && !end))
+        return 0;
+    s->unsynced = false;
+    return s->target->sync(s->target->ctx, end);
+}
+
 int sink_flush(struct sink *s)
 {
     int rc = s->len || s->dirty ? put(s, s->buf, s->len, ZSTD_e_flush) : 0;
     s->len = 0;
-    return rc;
+    return rc ? rc : sync_target(s, false);
 }
 
 int sink_end(struct sink *s)
 {
-    if (!s->cctx)
-        return sink_flush(s);
+    if (!s->cctx) {
+        int rc = sink_flush(s);
+        return rc ? rc : sync_target(s, true);
+    }
     int rc = compress(s, s->buf, s->len, ZSTD_e_end);
     s->len = 0;
     return rc;
@@ -369,7 +398,7 @@ int sink_write(struct sink *s, const void *p, size_t len)
 
 bool sink_pending(const struct sink *s)
 {
-    return s->len > 0 || s->dirty;
+    return s->len > 0 || s->dirty || s->unsynced;
 }
 
 size_t sink_room(const struct sink *s)

@@ -39,6 +39,18 @@ bool source_compressed(const struct source *s);
 
 /* A buffered writer of `bufsize` bytes onto fd. NULL when out of memory. */
 struct sink *sink_new(int fd, size_t bufsize);
+
+/* Where a sink's bytes can go instead of a file descriptor (a broker):
+ * put takes them, sync makes all that was put final (`end`: the last
+ * call); each returns 0 or -errno. */
+struct sink_target {
+    int (*put)(void *ctx, const char *p, size_t len);
+    int (*sync)(void *ctx, bool end);
+    const char *(*error)(void *ctx); /* after a failure: what went wrong */
+    void *ctx;
+};
+/* A buffered writer of `bufsize` bytes onto t (which must outlive it). */
+struct sink *sink_new_target(const struct sink_target *t, size_t bufsize);
 /* Makes s write one zstd frame at `level` with `threads` worker threads
  * (0: none), before anything is written. 0, -ENOMEM, or -EINVAL for a
  * level or thread count libzstd refuses. */
@@ -52,7 +64,8 @@ int sink_flush(struct sink *s);
 /* Flushes and ends the zstd frame: what fd got is a complete .zst. A plain
  * sink just flushes. 0 or -errno. */
 int sink_end(struct sink *s);
-bool sink_pending(const struct sink *s); /* written bytes have not gone out yet */
+/* Written bytes have not gone out yet (or a target has not synced them). */
+bool sink_pending(const struct sink *s);
 size_t sink_room(const struct sink *s);  /* bytes the buffer takes before it must go out */
 uint64_t sink_compressed_bytes(const struct sink *s); /* bytes to fd, when compressing */
 /* Bytes that reached fd so far, also those of a write that then failed. */

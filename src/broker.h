@@ -1,0 +1,73 @@
+/* broker.h - NATS JetStream in place of stdin and stdout: the only module
+ * that uses libnats.
+ *
+ * Source (--from STREAM/CONSUMER): a durable pull consumer with explicit
+ * acks. broker_fetch pulls at most what the caller has room for and makes
+ * a batch of it, one record per message (its payload, then the
+ * delimiter), numbered on from 1. Each message is held until its record's
+ * outcome is final, then broker_settle acknowledges it (done, or shed to
+ * the rejects: ack), or hands it back (nak: delivered again at once, to
+ * this process or another). broker_tick keeps held messages alive with
+ * in-progress acks; broker_free naks any still held. A process that dies
+ * holds nothing: the server redelivers after the consumer's ack wait.
+ *
+ * Sinks: --to SUBJECT publishes each result record as a message, through a
+ * sink_target (stream.h) whose sync waits for the JetStream publish acks;
+ * --rejects-subject publishes shed records before they are acked.
+ *
+ * Thread-safe: the reader fetches, any thread settles, the writer
+ * publishes, the main thread ticks. libnats reconnects by itself; a server
+ * gone longer than --nats-timeout is an error. */
+#ifndef WEIR_BROKER_H
+#define WEIR_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "shed.h"
+
+struct batch;
+struct broker;
+struct chunk_pool;
+struct sink_target;
+
+/* Connects and sets up what the options ask for (the stream and consumer
+ * of --from, created when missing), before any input is read. 0, or
+ * -errno with one line in msg (credentials never appear in it). Records
+ * are made in chunks of chunk_size (from pool) or bigger. */
+int broker_open(const struct options *o, struct chunk_pool *pool, size_t chunk_size,
+                struct broker **out, char *msg, size_t msglen);
+void broker_free(struct broker *br); /* naks what is still held; NULL is fine */
+
+/* Fetches up to max_records messages (and about max_bytes), waiting up to
+ * wait_ns for the first. *out is a batch of them, or NULL when none came.
+ * Returns 0; BROKER_IDLE when none came for --idle-exit; or -errno with
+ * broker_error() saying why (the server gone past --nats-timeout). */
+int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_t wait_ns,
+                 struct batch **out);
+#define BROKER_IDLE 1
+const char *broker_error(const struct broker *br);
+
+/* Records i..i+n-1 of b are final (shed.h): done, acked; rejected,
+ * published to --rejects-subject if given, then acked; returned, naked
+ * (delivered again at once, here or elsewhere). Records not from the
+ * broker are ignored. */
+void broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how);
+
+/* In-progress acks for messages held a third of the ack wait; the next
+ * call is due at the returned time (ns). Any thread, now and then. */
+int64_t broker_tick(struct broker *br, int64_t now);
+
+/* The --to sink, or NULL without --to. */
+const struct sink_target *broker_results(struct broker *br);
+
+struct broker_figures {
+    uint64_t redelivered; /* messages that had been delivered before */
+    uint64_t returned;    /* messages handed back (nak) */
+    uint64_t reconnects;  /* times the connection came back */
+};
+void broker_figures(struct broker *br, struct broker_figures *out); /* any thread */
+
+#endif
