@@ -47,7 +47,7 @@ if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; th
     for cmd in pkg-config bats mandoc clang jq zstd promtool tmux make gcc prove; do
         command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
     done
-    for mod in argtable2 libzstd; do
+    for mod in argtable2 libzstd libnats; do
         pkg-config --exists "$mod" 2>/dev/null || missing="$missing $mod(dev)"
     done
     [ -z "$missing" ] && exit 0

@@ -20,14 +20,24 @@
 #include "stream.h"
 #include "sync.h"
 
-#define PUB_WINDOW 4096      /* publishes awaiting their ack at most */
-#define RECONNECT_WAIT_MS 250 /* between reconnect attempts */
-#define SETTLE_STEP 256       /* messages taken out of the ring at a time */
+#define PUB_WINDOW 4096        /* publishes awaiting their ack at most */
+#define RECONNECT_WAIT_MS 250  /* between reconnect attempts */
+#define SETTLE_STEP 256        /* messages taken out of the ring at a time */
 #define MAX_ACK_PENDING 100000 /* of a consumer weir creates, all processes together */
 
 struct held {
-    natsMsg *msg; /* NULL once settled */
+    natsMsg *msg;  /* NULL once settled */
     int64_t since; /* fetched, or last kept alive (ns) */
+};
+
+/* A JetStream context that publishes asynchronously, and what the server
+ * refused of it. */
+struct publisher {
+    jsCtx *js;
+    const char *subject;
+    atomic_uint failed; /* publishes refused or never acked */
+    atomic_int status;  /* the first one's natsStatus, once text is set */
+    char text[160];     /* the first one's error */
 };
 
 struct broker {
@@ -36,12 +46,13 @@ struct broker {
     size_t chunk_size;
     natsOptions *opts;
     natsConnection *nc;
-    jsCtx *js, *js_out, *js_rej;
-    natsSubscription *sub; /* --from, or NULL */
-    int64_t ack_wait_ns;   /* the consumer's */
-    size_t pull_max;       /* messages in one pull at most: half its MaxAckPending */
-    int64_t last_msg;      /* when a message last came (reader) */
-    char err[256];         /* broker_error */
+    jsCtx *js;                 /* for the source */
+    struct publisher out, rej; /* --to, --rejects-subject */
+    natsSubscription *sub;     /* --from, or NULL */
+    int64_t ack_wait_ns;       /* the consumer's */
+    size_t pull_max;           /* messages in one pull at most: half its MaxAckPending */
+    int64_t last_msg;          /* when a message last came (reader) */
+    char err[256];             /* broker_error */
     /* the held messages */
     pthread_mutex_t mu;
     struct held *ring; /* cap entries, a power of two; recno r at r & (cap-1) */
@@ -49,12 +60,10 @@ struct broker {
     uint64_t base, next; /* [base, next): fetched, not all settled */
     /* publishing */
     struct sink_target results;
-    char *carry; /* an output record not yet ended by its delimiter */
+    char pub_err[200]; /* what results_sync failed with */
+    char *carry;       /* an output record not yet ended by its delimiter */
     size_t carry_len, carry_cap;
     pthread_mutex_t rej_mu; /* one rejects publisher at a time */
-    atomic_uint pub_failed; /* publishes the server refused or never acked */
-    atomic_int pub_status;  /* the first one's natsStatus */
-    char pub_err[160];      /* what results_sync failed with */
     /* figures */
     _Atomic int64_t down_since; /* disconnected since (ns), 0 while connected */
     _Atomic uint64_t redelivered, returned, reconnects;
@@ -82,10 +91,12 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
     (void)pae;
-    struct broker *br = closure;
-    int zero = 0;
-    atomic_compare_exchange_strong(&br->pub_status, &zero, (int)pae->Err);
-    atomic_fetch_add(&br->pub_failed, 1);
+    struct publisher *pb = closure;
+    if (atomic_fetch_add(&pb->failed, 1) == 0) { /* the first one says why */
+        snprintf(pb->text, sizeof pb->text, "%s",
+                 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+        atomic_store(&pb->status, (int)pae->Err);
+    }
 }
 
 /* The server list as it may be shown: user, password or token replaced. */
@@ -97,9 +108,9 @@ static void redact(const char *urls, char *out, size_t len)
         const char *scheme = strstr(p, "://");
         const char *host = scheme && scheme < end ? scheme + 3 : p;
         const char *at = memchr(host, '@', (size_t)(end - host));
-        int n = at ? snprintf(out + w, len - w, "%.*s***%.*s", (int)(host - p), p,
-                              (int)(end - at), at)
-                   : snprintf(out + w, len - w, "%.*s", (int)(end - p), p);
+        int n =
+            at ? snprintf(out + w, len - w, "%.*s***%.*s", (int)(host - p), p, (int)(end - at), at)
+               : snprintf(out + w, len - w, "%.*s", (int)(end - p), p);
         w = MIN(w + (size_t)MAX(n, 0), len - 1);
         p = *end ? end + 1 : end;
         if (*p && w + 1 < len)
@@ -126,7 +137,7 @@ static int fail(struct broker *br, char *msg, size_t len, natsStatus s, jsErrCod
     return s == NATS_NO_MEMORY ? -ENOMEM : -EIO;
 }
 
-static natsStatus new_js(struct broker *br, jsCtx **js)
+static natsStatus new_js(struct broker *br, jsCtx **js, struct publisher *pb)
 {
     jsOptions jo;
     natsStatus s = jsOptions_Init(&jo);
@@ -135,8 +146,10 @@ static natsStatus new_js(struct broker *br, jsCtx **js)
     jo.Wait = MAX(br->o->nats_timeout_ns / NS_PER_MS, 1);
     jo.PublishAsync.MaxPending = PUB_WINDOW;
     jo.PublishAsync.StallWait = jo.Wait;
-    jo.PublishAsync.ErrHandler = on_pub_error;
-    jo.PublishAsync.ErrHandlerClosure = br;
+    if (pb) {
+        jo.PublishAsync.ErrHandler = on_pub_error;
+        jo.PublishAsync.ErrHandlerClosure = pb;
+    }
     return natsConnection_JetStream(js, br->nc, &jo);
 }
 
@@ -170,8 +183,11 @@ static int dial(struct broker *br, char *msg, size_t len)
         snprintf(what, sizeof what, "--nats %s: cannot connect", shown);
         return fail(br, msg, len, s, 0, what);
     }
-    if ((s = new_js(br, &br->js)) != NATS_OK || (s = new_js(br, &br->js_out)) != NATS_OK ||
-        (s = new_js(br, &br->js_rej)) != NATS_OK)
+    br->out.subject = o->nats_to;
+    br->rej.subject = o->nats_rejects;
+    if ((s = new_js(br, &br->js, NULL)) != NATS_OK ||
+        (s = new_js(br, &br->out.js, &br->out)) != NATS_OK ||
+        (s = new_js(br, &br->rej.js, &br->rej)) != NATS_OK)
         return fail(br, msg, len, s, 0, "JetStream");
     return 0;
 }
@@ -254,8 +270,8 @@ static int open_source(struct broker *br, char *msg, size_t len)
     so.Stream = stream;
     so.Consumer = consumer;
     jsErrCode jerr = 0;
-    natsStatus s = js_PullSubscribe(&br->sub, br->js, br->o->nats_subject, consumer, NULL, &so,
-                                    &jerr);
+    natsStatus s =
+        js_PullSubscribe(&br->sub, br->js, br->o->nats_subject, consumer, NULL, &so, &jerr);
     if (s != NATS_OK)
         return fail(br, msg, len, s, jerr, "--from: subscribe");
     br->cap = 1024;
@@ -406,27 +422,34 @@ const char *broker_error(const struct broker *br)
 
 /* ---- settling ---------------------------------------------------------------- */
 
+/* Waits until every message pb published is acked (or refused). */
+static natsStatus wait_acks(struct broker *br, struct publisher *pb)
+{
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = MAX(br->o->nats_timeout_ns / NS_PER_MS, 1);
+    natsStatus s = js_PublishAsyncComplete(pb->js, &po);
+    if (s != NATS_OK) { /* the ones still waiting are given up */
+        natsMsgList left = {0};
+        js_PublishAsyncGetPendingList(&left, pb->js);
+        natsMsgList_Destroy(&left);
+    }
+    return s;
+}
+
 /* Publishes records i..i+n-1 of b to --rejects-subject and waits for the
  * acks. False when one was not acked (the messages are then handed back). */
 static bool publish_rejects(struct broker *br, const struct batch *b, size_t i, size_t n)
 {
     sync_lock(&br->rej_mu);
-    unsigned failed0 = atomic_load(&br->pub_failed);
+    unsigned failed0 = atomic_load(&br->rej.failed);
     natsStatus s = NATS_OK;
     for (size_t k = i; k < i + n && s == NATS_OK; k++)
-        s = js_PublishAsync(br->js_rej, br->o->nats_rejects, b->chunk->data + b->recs[k].off,
+        s = js_PublishAsync(br->rej.js, br->rej.subject, b->chunk->data + b->recs[k].off,
                             (int)b->recs[k].len, NULL);
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MaxWait = MAX(br->o->nats_timeout_ns / NS_PER_MS, 1);
     if (s == NATS_OK)
-        s = js_PublishAsyncComplete(br->js_rej, &po);
-    if (s != NATS_OK) {
-        natsMsgList left = {0};
-        js_PublishAsyncGetPendingList(&left, br->js_rej);
-        natsMsgList_Destroy(&left);
-    }
-    bool ok = s == NATS_OK && atomic_load(&br->pub_failed) == failed0;
+        s = wait_acks(br, &br->rej);
+    bool ok = s == NATS_OK && atomic_load(&br->rej.failed) == failed0;
     sync_unlock(&br->rej_mu);
     return ok;
 }
@@ -490,15 +513,20 @@ int64_t broker_tick(struct broker *br, int64_t now)
 /* Why publishing failed, for results_error. */
 static int pub_failure(struct broker *br, natsStatus s)
 {
-    natsStatus st = s != NATS_OK ? s : (natsStatus)atomic_load(&br->pub_status);
-    snprintf(br->pub_err, sizeof br->pub_err, "%s%s", natsStatus_GetText(st),
-             st == NATS_NO_RESPONDERS ? " (no stream takes the subject?)" : "");
+    natsStatus st = s != NATS_OK ? s : (natsStatus)atomic_load(&br->out.status);
+    if (s == NATS_OK && st != NATS_OK) /* refused by the server */
+        snprintf(br->pub_err, sizeof br->pub_err, "%s", br->out.text);
+    else
+        fail(br, br->pub_err, sizeof br->pub_err, st, 0, "JetStream");
+    if (st == NATS_NO_RESPONDERS)
+        snprintf(br->pub_err, sizeof br->pub_err, "%s (no stream takes the subject?)",
+                 natsStatus_GetText(st));
     return st == NATS_TIMEOUT ? -ETIMEDOUT : -EIO;
 }
 
 static int publish(struct broker *br, const char *p, size_t len)
 {
-    natsStatus s = js_PublishAsync(br->js_out, br->o->nats_to, p, (int)len, NULL);
+    natsStatus s = js_PublishAsync(br->out.js, br->out.subject, p, (int)len, NULL);
     if (s == NATS_OK)
         return 0;
     return s == NATS_NO_MEMORY ? -ENOMEM : pub_failure(br, s);
@@ -507,6 +535,8 @@ static int publish(struct broker *br, const char *p, size_t len)
 /* Appends p[0..len) to the record being carried. 0 or -ENOMEM. */
 static int carry(struct broker *br, const char *p, size_t len)
 {
+    if (len == 0)
+        return 0;
     if (br->carry_len + len > br->carry_cap) {
         char *c = realloc(br->carry, br->carry_len + len);
         if (!c)
@@ -551,16 +581,8 @@ static int results_sync(void *ctx, bool end)
         if (rc)
             return rc;
     }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MaxWait = MAX(br->o->nats_timeout_ns / NS_PER_MS, 1);
-    natsStatus s = js_PublishAsyncComplete(br->js_out, &po);
-    if (s != NATS_OK) {
-        natsMsgList left = {0};
-        js_PublishAsyncGetPendingList(&left, br->js_out);
-        natsMsgList_Destroy(&left);
-    }
-    if (s != NATS_OK || atomic_load(&br->pub_failed))
+    natsStatus s = wait_acks(br, &br->out);
+    if (s != NATS_OK || atomic_load(&br->out.failed))
         return pub_failure(br, s);
     return 0;
 }
@@ -633,12 +655,12 @@ void broker_free(struct broker *br)
         }
     }
     if (br->nc && !natsConnection_IsClosed(br->nc))
-        natsConnection_FlushTimeout(br->nc, MAX(MIN(br->o->nats_timeout_ns, 5 * NS_PER_SEC) /
-                                                    NS_PER_MS, 1));
+        natsConnection_FlushTimeout(
+            br->nc, MAX(MIN(br->o->nats_timeout_ns, 5 * NS_PER_SEC) / NS_PER_MS, 1));
     natsSubscription_Destroy(br->sub);
     jsCtx_Destroy(br->js);
-    jsCtx_Destroy(br->js_out);
-    jsCtx_Destroy(br->js_rej);
+    jsCtx_Destroy(br->out.js);
+    jsCtx_Destroy(br->rej.js);
     natsConnection_Destroy(br->nc);
     natsOptions_Destroy(br->opts);
     nats_Close();

@@ -46,6 +46,10 @@ static const char *const help_tail =
     "zstd: input that starts with a zstd frame is decompressed; -z compresses\n"
     "stdout; a rejects FILE ending in .zst is written compressed.\n"
     "\n"
+    "NATS JetStream: --from reads messages (one record each) from a durable pull\n"
+    "consumer instead of stdin, and acks each once its outcome is final; --to\n"
+    "publishes results instead of writing stdout.\n"
+    "\n"
     "Exit status: 0 done, 1 runtime error, 2 usage error, 75 overload (fail),\n"
     "126 COMMAND not executable, 127 COMMAND not found, 130/143 interrupted,\n"
     "141 stdout closed.\n";
@@ -183,13 +187,14 @@ static void args_new(struct args *a)
     a->noprogress = arg_lit0(NULL, "no-progress", "no progress line");
     a->metrics = arg_str0(NULL, "metrics", "FILE", "Prometheus metrics, rewritten every interval");
     a->nats = arg_str0(NULL, "nats", "URL", "NATS server(s), comma-separated");
-    a->from = arg_str0(NULL, "from", "STREAM/CONSUMER", "read JetStream messages, not stdin");
+    a->from = arg_str0(NULL, "from", "S/C", "read stream S's consumer C, not stdin");
     a->subject = arg_str0(NULL, "subject", "SUBJ", "--from: filter of a consumer weir creates");
     a->to = arg_str0(NULL, "to", "SUBJECT", "publish results to JetStream, not stdout");
-    a->rejsubj = arg_str0(NULL, "rejects-subject", "SUBJ", "publish shed and failed records");
+    a->rejsubj = arg_str0(NULL, "rejects-subject", "S", "--from: publish shed records to S");
     a->creds = arg_str0(NULL, "nats-creds", "FILE", "NATS user credentials file");
     a->ntmo = arg_str0(NULL, "nats-timeout", "DUR", "NATS server gone this long: exit 1 (30s)");
-    a->ackwait = arg_str0(NULL, "ack-wait", "DUR", "--from: ack wait of a consumer weir creates (30s)");
+    a->ackwait =
+        arg_str0(NULL, "ack-wait", "DUR", "--from: ack wait of a consumer weir creates (30s)");
     a->idle = arg_str0(NULL, "idle-exit", "DUR", "--from: end after no message for DUR");
     a->quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     a->help = arg_lit0("h", "help", "print this help and exit");
@@ -593,12 +598,11 @@ static bool good_name(const char *s, size_t len)
  * subjects that replace them. */
 static int parse_nats(const struct args *a, struct options *o)
 {
-    const int with_nats[] = {a->from->count,  a->to->count,   a->rejsubj->count,
-                             a->creds->count, a->ntmo->count, a->subject->count,
-                             a->ackwait->count, a->idle->count};
-    static const char *const nats_flags[] = {"--from",         "--to",      "--rejects-subject",
-                                             "--nats-creds",   "--nats-timeout", "--subject",
-                                             "--ack-wait",     "--idle-exit"};
+    const int with_nats[] = {a->from->count, a->to->count,      a->rejsubj->count, a->creds->count,
+                             a->ntmo->count, a->subject->count, a->ackwait->count, a->idle->count};
+    static const char *const nats_flags[] = {"--from",       "--to",           "--rejects-subject",
+                                             "--nats-creds", "--nats-timeout", "--subject",
+                                             "--ack-wait",   "--idle-exit"};
     if (!a->nats->count)
         return refuse_without("--nats URL", with_nats, nats_flags, 8);
     o->nats_url = a->nats->sval[0];
@@ -606,13 +610,14 @@ static int parse_nats(const struct args *a, struct options *o)
         usage("--nats needs --from STREAM/CONSUMER or --to SUBJECT");
         return -1;
     }
-    if (!a->from->count &&
-        refuse_without("--from", with_nats + 5, nats_flags + 5, 3))
+    if (!a->from->count && refuse_without("--from", with_nats + 5, nats_flags + 5, 3))
         return -1;
     if (a->from->count) {
         const char *f = o->nats_from = a->from->sval[0], *slash = strchr(f, '/');
-        if (!slash || !good_name(f, (size_t)(slash - f)) || !good_name(slash + 1, strlen(slash + 1))) {
-            usage("--from: expected STREAM/CONSUMER (names without . * > / or spaces), got '%s'", f);
+        if (!slash || !good_name(f, (size_t)(slash - f)) ||
+            !good_name(slash + 1, strlen(slash + 1))) {
+            usage("--from: expected STREAM/CONSUMER (names without . * > / or spaces), got '%s'",
+                  f);
             return -1;
         }
         if (a->decomp->count) {
@@ -791,13 +796,13 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
 {
     struct args a;
     args_new(&a);
-    void *table[] = {a.null,    a.delim,    a.maxrec,   a.cap,        a.capb,    a.jobs,   a.unord,
-                     a.pol,     a.tmo,      a.rej,      a.ops,        a.exec,    a.coproc, a.pipe,
-                     a.block,   a.blockr,   a.jtmo,     a.retries,    a.onerr,   a.decomp, a.comp,
-                     a.level,   a.cthreads, a.force,    a.rate,       a.burst,   a.brate,  a.bburst,
-                     a.stats,   a.interval, a.progress, a.noprogress, a.metrics, a.nats,   a.from,
-                     a.subject, a.to,       a.rejsubj,  a.creds,      a.ntmo,    a.ackwait, a.idle,
-                     a.quiet,   a.help,     a.version,  a.end};
+    void *table[] = {
+        a.null,    a.delim,   a.maxrec, a.cap,     a.capb,    a.jobs,     a.unord,    a.pol,
+        a.tmo,     a.rej,     a.ops,    a.exec,    a.coproc,  a.pipe,     a.block,    a.blockr,
+        a.jtmo,    a.retries, a.onerr,  a.decomp,  a.comp,    a.level,    a.cthreads, a.force,
+        a.rate,    a.burst,   a.brate,  a.bburst,  a.stats,   a.interval, a.progress, a.noprogress,
+        a.metrics, a.nats,    a.from,   a.subject, a.to,      a.rejsubj,  a.creds,    a.ntmo,
+        a.ackwait, a.idle,    a.quiet,  a.help,    a.version, a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);

@@ -65,15 +65,15 @@ struct options {
     enum progress progress;     /* the live line */
     const char *metrics_path;   /* --metrics FILE, or NULL */
     /* NATS JetStream instead of stdin and stdout (broker.h) */
-    const char *nats_url;      /* --nats: server(s), or NULL (no broker) */
-    const char *nats_from;     /* --from STREAM/CONSUMER, or NULL: stdin */
-    const char *nats_subject;  /* --subject: filter of a consumer (or stream) weir creates */
-    const char *nats_to;       /* --to SUBJECT, or NULL: stdout */
-    const char *nats_rejects;  /* --rejects-subject, or NULL */
-    const char *nats_creds;    /* --nats-creds FILE, or NULL */
-    int64_t nats_timeout_ns;   /* --nats-timeout: server gone this long is an error */
-    int64_t ack_wait_ns;       /* --ack-wait of a consumer weir creates */
-    int64_t idle_exit_ns;      /* --idle-exit: end after no message this long, 0 = never */
+    const char *nats_url;     /* --nats: server(s), or NULL (no broker) */
+    const char *nats_from;    /* --from STREAM/CONSUMER, or NULL: stdin */
+    const char *nats_subject; /* --subject: filter of a consumer (or stream) weir creates */
+    const char *nats_to;      /* --to SUBJECT, or NULL: stdout */
+    const char *nats_rejects; /* --rejects-subject, or NULL */
+    const char *nats_creds;   /* --nats-creds FILE, or NULL */
+    int64_t nats_timeout_ns;  /* --nats-timeout: server gone this long is an error */
+    int64_t ack_wait_ns;      /* --ack-wait of a consumer weir creates */
+    int64_t idle_exit_ns;     /* --idle-exit: end after no message this long, 0 = never */
 };
 
 #define LEVEL_MIN (-100) /* zstd --fast=100 */

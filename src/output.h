@@ -23,13 +23,13 @@ struct shed;
 struct sink_target;
 
 struct output_config {
-    int fd;              /* stdout */
+    int fd;                           /* stdout */
     const struct sink_target *target; /* instead of fd (stream.h), or NULL */
-    const char *name;    /* what fails in "weir: NAME: error" ("write stdout") */
-    size_t slots;        /* batches out of the queue at most (queue's inflight) */
-    bool ordered;        /* input order, or as they finish */
-    struct queue *queue; /* released as batches are written; aborted on failure */
-    struct shed *shed;   /* for batches that cannot be written */
+    const char *name;                 /* what fails in "weir: NAME: error" ("write stdout") */
+    size_t slots;                     /* batches out of the queue at most (queue's inflight) */
+    bool ordered;                     /* input order, or as they finish */
+    struct queue *queue;              /* released as batches are written; aborted on failure */
+    struct shed *shed;                /* for batches that cannot be written */
     struct reporter *rep;
     void (*failed)(void *ctx); /* stdout failed: intake must stop */
     void *ctx;

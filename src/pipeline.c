@@ -613,8 +613,8 @@ static int start_threads(struct pipeline *p)
         p->workers_started++;
     }
     queue_wait_idle(p->queue, p->nworkers, now_ns() + NS_PER_SEC);
-    int rc = pthread_create(&p->reader_tid, NULL, p->o.nats_from ? broker_reader_main : reader_main,
-                            p);
+    int rc =
+        pthread_create(&p->reader_tid, NULL, p->o.nats_from ? broker_reader_main : reader_main, p);
     if (rc == 0)
         p->reader_started = true;
     return rc;

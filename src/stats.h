@@ -33,9 +33,9 @@ struct stats {
     uint64_t latency_below[STATS_LE_N]; /* done records faster than stats_le_s[i] */
     uint64_t latency_count;             /* done records timed */
     double latency_sum_s;
-    double limiter_wait_s;  /* time intake waited for tokens */
-    uint64_t limiter_waits; /* records that waited for a token */
-    int exit;               /* exit status of the run (or -1 while running) */
+    double limiter_wait_s;        /* time intake waited for tokens */
+    uint64_t limiter_waits;       /* records that waited for a token */
+    int exit;                     /* exit status of the run (or -1 while running) */
     bool nats;                    /* read from a JetStream consumer (--from) */
     uint64_t records_redelivered; /* messages delivered before, elsewhere or here */
     uint64_t records_returned;    /* messages handed back to the stream unfinished */

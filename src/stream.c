@@ -249,8 +249,8 @@ struct sink {
     int fd;
     const struct sink_target *target; /* instead of fd, or NULL */
     bool unsynced;                    /* the target has bytes not synced */
-    ZSTD_CCtx *cctx; /* compressing, or NULL */
-    char *zbuf;      /* compressed output on its way to fd */
+    ZSTD_CCtx *cctx;                  /* compressing, or NULL */
+    char *zbuf;                       /* compressed output on its way to fd */
     size_t zcap;
     bool dirty;              /* the compressor holds bytes not flushed */
     _Atomic uint64_t zbytes; /* compressed bytes written */

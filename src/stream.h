@@ -66,7 +66,7 @@ int sink_flush(struct sink *s);
 int sink_end(struct sink *s);
 /* Written bytes have not gone out yet (or a target has not synced them). */
 bool sink_pending(const struct sink *s);
-size_t sink_room(const struct sink *s);  /* bytes the buffer takes before it must go out */
+size_t sink_room(const struct sink *s); /* bytes the buffer takes before it must go out */
 uint64_t sink_compressed_bytes(const struct sink *s); /* bytes to fd, when compressing */
 /* Bytes that reached fd so far, also those of a write that then failed. */
 uint64_t sink_written(const struct sink *s);
