@@ -297,6 +297,57 @@ static void test_interrupt(void)
     queue_free(q);
 }
 
+/* queue_room: a source that can leave records where they are waits for
+ * room for `want` records, and learns how much there is. */
+struct roomer {
+    struct queue *q;
+    size_t want, records, bytes;
+};
+
+static void *roomer_main(void *arg)
+{
+    struct roomer *r = arg;
+    queue_room(r->q, r->want, NS_FOREVER, &r->records, &r->bytes);
+    return NULL;
+}
+
+static void test_room(void)
+{
+    struct queue *q = queue_new(4, 1000, 10);
+    size_t records, bytes;
+    queue_room(q, 2, NS_FOREVER, &records, &bytes);
+    ok(records == 4 && bytes == 1000, "room: an empty queue has all its room (%zu, %zu)", records,
+       bytes);
+    struct batch *b = mk(1, 3, 3);
+    queue_push(q, &b, 0);
+    queue_room(q, 1, NS_FOREVER, &records, &bytes);
+    ok(records == 1 && bytes == 1000 - 12, "room: what is left (%zu records, %zu bytes)", records,
+       bytes);
+    int64_t t0 = now_ns();
+    queue_room(q, 2, now_ns() + 30 * NS_PER_MS, &records, &bytes);
+    ok(records == 1 && now_ns() - t0 >= 30 * NS_PER_MS,
+       "room: waits until the deadline for room that does not come");
+    struct roomer r = {.q = q, .want = 3};
+    pthread_t t;
+    pthread_create(&t, NULL, roomer_main, &r);
+    sleep_ms(20);
+    pop_is(q, 1, "1", "room: a pop of one record");
+    sleep_ms(20);
+    pop_is(q, 1, "2", "room: and another");
+    join(t, q, "room released by pops");
+    ok(r.records >= 3, "room: the waiter wakes once there is room for what it wants (%zu)",
+       r.records);
+    b = mk(4, 3, 3);
+    queue_push(q, &b, 0);
+    r.records = 0;
+    pthread_create(&t, NULL, roomer_main, &r);
+    sleep_ms(20);
+    queue_interrupt(q);
+    join(t, q, "room released by interrupt");
+    ok(r.records == 0, "room: an interrupt ends the wait with no room");
+    queue_free(q);
+}
+
 static void test_close_drain(void)
 {
     struct queue *q = queue_new(10, 1 << 20, 10);
@@ -844,6 +895,7 @@ int main(void)
     test_forever_released_by_pop();
     test_pop_waits_for_push();
     test_interrupt();
+    test_room();
     test_close_drain();
     test_abort();
     test_inflight();
