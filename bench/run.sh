@@ -14,7 +14,9 @@
 #   REPS=n          timed rounds per scenario (default 5; 3 with QUICK=1)
 #   QUICK=1         small inputs, REPS=3: a smoke run
 #   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, P3 P4 P7, Z1 Z2 Z3
-#                   Zmem, O1)
+#                   Zmem, O1, N1 N2)
+#   NATSTOOL=path   natstool for N1, N2 (default: next to WEIR, else
+#                   build/release/natstool)
 #   RESULTS=file    where to write the markdown report (default bench/RESULTS.md)
 #   SEED=n          generator seed (default: gen's fixed seed)
 set -euo pipefail
@@ -26,7 +28,7 @@ export LC_ALL=C
 WEIR=${WEIR:-./weir}
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then REPS=${REPS:-3}; else REPS=${REPS:-5}; fi
-ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 P3 P4 P7 Z1 Z2 Z3 Zmem O1"
+ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 P3 P4 P7 Z1 Z2 Z3 Zmem O1 N1 N2"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 SEED=${SEED:-}
@@ -36,10 +38,10 @@ GREP_RE='[Qq]uartz|zebra[0-9]'
 
 if [[ $QUICK == 1 ]]; then
 	N_L100=200000 N_SHORT=2000000 N_RAND=10000 N_SPIN=20000 N_LAT=1000
-	STALL_S=1 HEAD_SLEEP_S=1 N_EXEC=300 N_COPROC=20000
+	STALL_S=1 HEAD_SLEEP_S=1 N_EXEC=300 N_COPROC=20000 N_NATS=100000
 else
 	N_L100=2000000 N_SHORT=20000000 N_RAND=100000 N_SPIN=100000 N_LAT=3000
-	STALL_S=3 HEAD_SLEEP_S=3 N_EXEC=3000 N_COPROC=100000
+	STALL_S=3 HEAD_SLEEP_S=3 N_EXEC=3000 N_COPROC=100000 N_NATS=1000000
 fi
 # S6-slow-head-exec: N_BIG records of BIG_LEN bytes (delimiter included).
 N_BIG=256 BIG_LEN=262144
@@ -347,6 +349,13 @@ zstd_version() {
 	printf '%s' "${v% \*\*\*}"
 }
 
+# libnats, as natstool and weir link it (Debian: the libnats-dev package).
+libnats_version() {
+	local v
+	v=$(dpkg-query -W -f '${Version}' libnats-dev 2>/dev/null || true)
+	printf 'libnats %s' "${v:-(version unknown)}"
+}
+
 write_results() {
 	local weir_v git_v
 	weir_v=$(version_of "$WEIR" --version)
@@ -363,12 +372,13 @@ write_results() {
 		printf -- '- mode: %s, REPS=%s, scenarios: %s\n' \
 			"$([[ $QUICK == 1 ]] && echo 'QUICK (small inputs)' || echo full)" "$REPS" "$SCENARIOS"
 		printf -- '- weir: `%s` %s (tree %s)\n' "$WEIR" "$weir_v" "$git_v"
-		printf -- '- peers: %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s\n' \
+		printf -- '- peers: %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s; %s\n' \
 			"$(version_of pv --version)" "$(version_of mbuffer --version)" \
 			"$(version_of parallel --version)" "$(version_of mawk -W version)" \
 			"$(version_of cat --version)" "$(version_of tr --version)" \
 			"$(version_of grep --version)" "$(version_of sed --version)" \
 			"$(version_of xargs --version)" "$(xe_version)" "$(zstd_version)" \
+			"$(version_of nats-server --version)" "$(libnats_version)" \
 			"$(version_of bash --version)"
 		printf -- '- locale: LC_ALL=C for every command; MB = 10^6 bytes of input\n'
 		printf -- '- inputs (bench/gen.c, seed %s):\n' "${SEED:-default}"
@@ -378,7 +388,8 @@ write_results() {
 		done
 		printf '\nratio = weir time ÷ peer time, median of the per-round ratios '
 		printf '(S5: -j2 ÷ -j1; S6, Zmem: peak RSS ÷ bound; S7: p99 latency; '
-		printf 'O1: with ÷ without the live figures).\n\n'
+		printf 'O1: with ÷ without the live figures; N1: no ratio, messages/s against the target, '
+		printf 'and for information weir ÷ natstool get; N2: two weirs ÷ one).\n\n'
 		printf '%s\n' "$TABLE_HEAD"
 		printf '%s\n' "${ROWS[@]}"
 		if ((${#NOTES[@]})); then
@@ -829,13 +840,308 @@ o1_metrics_note() {
 	fi
 }
 
+# ---------------------------------------------------------------- NATS
+
+# N rows: weir draining a JetStream stream of N_NATS messages ("1".."N",
+# published once by natstool into a private nats-server), acking each
+# message, `-e cat` to /dev/null, ending after --idle-exit. Every run takes
+# a fresh durable consumer, c1, c2, ... (the template's `C=c$((++NC))` is
+# evaluated when the command runs, in this shell), which weir creates, so
+# each run drains the whole stream and the stream is published only once.
+# N1: one weir, messages/s against a target (there is no drain CLI to set
+# it against; `natstool get`, an ordered consumer that acks nothing, for
+# information). N2: two weirs on one consumer ÷ one weir.
+NATS_STREAM=NB NATS_SUBJ=nb.msgs NATS_IDLE=300ms
+N1_MIN=100000 N1_STRETCH=200000 N2_TARGET=0.65
+NATS_TMP='' NATS_PID='' NATS_URL='' NC=0 N_DONE=0
+NATSTOOL=${NATSTOOL:-}
+METER=$DATA/meter
+
+# find_natstool: NATSTOOL, else the natstool built next to WEIR, else the
+# release build's.
+find_natstool() {
+	[[ -z $NATSTOOL ]] || return 0
+	NATSTOOL=$(dirname "$WEIR")/natstool
+	[[ -x $NATSTOOL ]] || NATSTOOL=build/release/natstool
+}
+
+# need_nats: exit 2, saying what to do, unless nats-server and an
+# up-to-date natstool are there.
+need_nats() {
+	find_natstool
+	if ! have nats-server; then
+		printf 'bench: N1, N2 need nats-server (Debian: apt-get install nats-server, or make deps);\n' >&2
+		printf 'bench: leave N1 and N2 out of SCENARIOS to run the others without it\n' >&2
+		exit 2
+	fi
+	if [[ ! -x $NATSTOOL ]]; then
+		printf 'bench: N1, N2 need natstool, not found at %s: run make build/release/natstool\n' "$NATSTOOL" >&2
+		printf 'bench: (make VARIANT=check build/check/natstool for the check build), or set NATSTOOL=\n' >&2
+		exit 2
+	fi
+	if [[ tests/nats/natstool.c -nt $NATSTOOL ]]; then
+		printf 'bench: %s is older than tests/nats/natstool.c: rebuild it with make\n' "$NATSTOOL" >&2
+		exit 2
+	fi
+}
+
+build_meter() {
+	if [[ ! -x $METER || bench/meter.c -nt $METER ]]; then
+		log "compiling $METER"
+		"${CC:-cc}" -std=c11 -O2 -Wall -Wextra -o "$METER" bench/meter.c
+	fi
+}
+
+# nats_alive: the server process exists and is not a zombie.
+nats_alive() {
+	local st
+	[[ -n $NATS_PID ]] || return 1
+	st=$(awk '{ print $3 }' "/proc/$NATS_PID/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
+}
+
+# nats_free_port: a loopback TCP port nobody listens on now.
+nats_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		[[ -z $(ss -Htln "sport = :$p" 2>/dev/null) ]] || continue
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		printf '%s\n' "$p"
+		return 0
+	done
+}
+
+# nats_up: a private `nats-server -js` on a free loopback port, its store
+# and log in a temporary directory; sets NATS_URL. nats_down (also the EXIT
+# trap) stops it and removes the directory. Another process may take the
+# port between the check and the bind: the server then exits, and the next
+# try takes another port.
+nats_up() {
+	local try i port slog
+	NATS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/weir-bench-nats.XXXXXX")
+	trap nats_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	for try in 1 2 3 4 5; do
+		port=$(nats_free_port)
+		slog=$NATS_TMP/server-$try.log
+		nats-server -js -a 127.0.0.1 -p "$port" -sd "$NATS_TMP/store" >"$slog" 2>&1 &
+		NATS_PID=$!
+		for ((i = 0; i < 1000; i++)); do
+			nats_alive || break
+			if grep -q 'Server is ready' "$slog" &&
+				(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				NATS_URL=nats://127.0.0.1:$port
+				log "nats-server pid $NATS_PID on $NATS_URL, store $NATS_TMP/store"
+				return 0
+			fi
+			sleep 0.01
+		done
+		nats_stop_server
+	done
+	warn "nats-server did not start; the end of its log:"
+	tail -n 5 "$slog" >&2
+	exit 1
+}
+
+# nats_stop_server: SIGTERM, up to 10 s, then SIGKILL. Idempotent.
+nats_stop_server() {
+	local i
+	[[ -n $NATS_PID ]] || return 0
+	kill -TERM "$NATS_PID" 2>/dev/null || true
+	for ((i = 0; i < 1000; i++)); do
+		nats_alive || break
+		sleep 0.01
+	done
+	if nats_alive; then
+		warn "nats-server $NATS_PID ignored SIGTERM for 10 s, killing it"
+		kill -KILL "$NATS_PID" 2>/dev/null || true
+	fi
+	wait "$NATS_PID" 2>/dev/null || true
+	NATS_PID=
+}
+
+nats_down() {
+	nats_stop_server
+	[[ -z $NATS_TMP ]] || rm -rf "$NATS_TMP"
+	NATS_TMP=
+}
+
+# nats_stream: the stream NATS_STREAM with N_NATS messages "1".."N_NATS".
+nats_stream() {
+	local t0 t1 n
+	"$NATSTOOL" "$NATS_URL" stream-add "$NATS_STREAM" "$NATS_SUBJ" ||
+		{ warn "natstool stream-add failed"; exit 1; }
+	log "N: publishing $N_NATS messages to $NATS_SUBJ"
+	t0=${EPOCHREALTIME//[.,]/}
+	"$NATSTOOL" "$NATS_URL" pub "$NATS_SUBJ" --count "$N_NATS" ||
+		{ warn "natstool pub failed"; exit 1; }
+	t1=${EPOCHREALTIME//[.,]/}
+	n=$("$NATSTOOL" "$NATS_URL" count "$NATS_STREAM")
+	if [[ $n != "$N_NATS" ]]; then
+		warn "N: stream $NATS_STREAM holds $n messages, not $N_NATS"
+		exit 1
+	fi
+	NOTES+=("N1, N2: stream \`$NATS_STREAM\` (file storage, limits retention) on a private \`nats-server -js\` on loopback, store in a temporary directory; $N_NATS messages \"1\"..\"$N_NATS\" ($(fsize "$N_SEQ") bytes with a newline each), published once with \`$NATSTOOL URL pub $NATS_SUBJ --count $N_NATS\` in $(calc '%.1f' "($t1 - $t0) / 1e6") s ($(calc '%.0f' "$N_NATS * 1e6 / ($t1 - $t0)") msg/s)")
+}
+
+# n_compare SCEN WHAT FILE...: the files (sorted numerically when there are
+# several) against seq 1 N_NATS; sets CMP_STATUS for the next row.
+n_compare() {
+	local scen=$1 what=$2 ok=0
+	shift 2
+	if (($# == 1)); then
+		cmp -s "$1" "$N_SEQ" && ok=1
+	else
+		sort -n "$@" | cmp -s - "$N_SEQ" && ok=1
+	fi
+	if ((ok)); then
+		CMP_STATUS=same
+		NOTES+=("$scen: output of one more run, $what: every message once, identical to \`seq 1 $N_NATS\`")
+	else
+		warn "================================================================"
+		warn "$scen: OUTPUT MISMATCH: $what (files $*) against seq 1 $N_NATS"
+		warn "================================================================"
+		NOTES+=("**$scen: OUTPUT MISMATCH**: one more run, $what, against \`seq 1 $N_NATS\` ($(cat "$@" | wc -l) lines)")
+		MISMATCHES=$((MISMATCHES + 1))
+		CMP_STATUS=MISMATCH
+	fi
+}
+
+# n_consumers: every consumer c1..cNC must end fully acked: num_pending 0,
+# num_ack_pending 0, ack_floor N_NATS (consumer sequences: N_NATS when
+# nothing was redelivered). Looks again after 2 s at any that is not.
+n_consumers() {
+	local i info bad=() late=() sum
+	for ((i = 1; i <= NC; i++)); do
+		info=$("$NATSTOOL" "$NATS_URL" info "$NATS_STREAM" "c$i" 2>&1) || true
+		[[ $(n_state "$info") == ok ]] || bad+=("$i")
+	done
+	if ((${#bad[@]})); then
+		sleep 2
+		for i in "${bad[@]}"; do
+			info=$("$NATSTOOL" "$NATS_URL" info "$NATS_STREAM" "c$i" 2>&1) || true
+			if [[ $(n_state "$info") == ok ]]; then
+				late+=("c$i")
+			else
+				warn "N: consumer c$i not drained and acked: $info"
+				NOTES+=("**N: consumer c$i not drained and acked after the run**: \`$info\`")
+				MISMATCHES=$((MISMATCHES + 1))
+			fi
+		done
+	fi
+	sum="N1, N2: all $NC consumers (c1..c$NC, one a run, warm-ups and output checks included) checked with \`natstool info\` after the runs"
+	if ((${#bad[@]} == 0)); then
+		sum+=": each num_pending 0, num_ack_pending 0, num_redelivered 0, ack_floor $N_NATS"
+	elif ((${#late[@]})); then
+		sum+="; ${late[*]} reached num_pending 0, num_ack_pending 0 and ack_floor $N_NATS only 2 s later"
+	fi
+	NOTES+=("$sum")
+}
+
+# n_state JSON: "ok" when the consumer info says fully drained and acked.
+n_state() {
+	jq -r --argjson n "$N_NATS" 'if .num_pending == 0 and .num_ack_pending == 0
+		and .ack_floor == $n and .num_redelivered == 0 then "ok" else "no" end' \
+		<<<"$1" 2>/dev/null || echo no
+}
+
+# n1_row IW: messages/s of G_CMDS[IW] (one weir) against N1_MIN.
+n1_row() {
+	local iw=$1 wcmd wmed mbs mrs rate res tshow
+	tshow="≥ $(calc '%g' "$N1_MIN / 1e6") Mrec/s"
+	wcmd=$(show "${G_CMDS[iw]}")
+	if ((G_RC[iw] != 0)); then
+		add_row N1 "$wcmd" - - - - - - "$tshow" "FAIL (exit ${G_RC[iw]})" "$(mib "${G_RSS[iw]}")"
+		FAILURES=$((FAILURES + 1))
+		return
+	fi
+	wmed=$(list_median "${G_US[iw]}")
+	mbs=$(rate_fmt "$(fsize "$N_SEQ") / $wmed" 10 '%.0f')
+	mrs=$(rate_fmt "$N_NATS / $wmed" 1 '%.2f')
+	rate=$(calc '%.0f' "$N_NATS * 1e6 / $wmed")
+	res=MISS
+	ge "$rate" "$N1_MIN" && res=PASS
+	[[ $CMP_STATUS != MISMATCH ]] || res+=', **OUTPUT MISMATCH**'
+	add_row N1 "$wcmd" - "$(calc '%.4f' "$wmed / 1e6")" - "$mbs" "$mrs" - "$tshow" \
+		"$res" "$(mib "${G_RSS[iw]}")"
+	local st=missed
+	ge "$rate" "$N1_STRETCH" && st=met
+	NOTES+=("N1: $rate messages/s (median wall time, the --idle-exit $NATS_IDLE wait included); target ≥ $N1_MIN: $([[ $res == PASS* ]] && echo met || echo missed); stretch goal ≥ $N1_STRETCH: $st")
+}
+
+# n_rows: N1 and N2, whichever are wanted, in one group: N2's peer is N1's
+# command.
+n_rows() {
+	local one two get cmds i_two='' i_get='' w m start span tail
+	((!N_DONE)) || return 0
+	N_DONE=1
+	N_SEQ=$(seqfile "$N_NATS") # the payloads, one a line: what a drain writes
+	[[ " ${INPUTS[*]} " == *" $N_SEQ "* ]] || INPUTS+=("$N_SEQ")
+	want N1 && build_meter
+	nats_up
+	nats_stream
+	w="-q --nats $NATS_URL --from $NATS_STREAM/\$C --idle-exit $NATS_IDLE -e cat"
+	one="C=c\$((++NC)); @W@ $w > /dev/null"
+	two="C=c\$((++NC)); (@W@ $w > /dev/null & @W@ $w > /dev/null; r=\$?; wait \$! && exit \$r)"
+	get="$NATSTOOL $NATS_URL get $NATS_STREAM > /dev/null"
+	cmds=("$one")
+	if want N2; then
+		cmds+=("$two")
+		i_two=$((${#cmds[@]} - 1))
+	fi
+	if want N1; then
+		cmds+=("$get")
+		i_get=$((${#cmds[@]} - 1))
+	fi
+	bench_group N "$REPS" "${cmds[@]}"
+
+	if want N1; then
+		# One more run, its output kept and metered: when the first message
+		# came, when the last, and how long weir took to exit after it.
+		log "N1: one more run, output checked and metered"
+		m=$DATA/.n1-meter.txt
+		run_once "$(expand "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l > $m")"
+		((LAST_RC == 0)) || warn "N1: exit $LAST_RC in the checked run"
+		n_compare N1 "$(code "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l")" \
+			"$DATA/.n1-out.txt"
+		start=$(grep -o 'start=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		span=$(grep -o 'span=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		tail=$(grep -o 'tail=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		if [[ -n $start && -n $span && -n $tail ]]; then
+			NOTES+=("N1: in that run ($(calc '%.2f' "$LAST_US / 1e6") s in all) the first message came $(calc '%.3f' "$start") s after the start (connecting, creating the consumer), the messages took $(calc '%.3f' "$span") s from first to last ($(calc '%.0f' "$N_NATS / $span") msg/s), and weir exited $(calc '%.3f' "$tail") s after the last one (the --idle-exit $NATS_IDLE wait and the shutdown)")
+		fi
+		n1_row 0
+		pair_row N1 0 "$i_get" - "$(fsize "$N_SEQ")" "$N_NATS"
+		NOTES+=("N1: the second row is for information: \`natstool get\` reads the stream through an ordered consumer (no acks, flow control) with libnats alone, about the fastest a client here can read it; ratio = weir ÷ natstool get")
+		rm -f "$DATA/.n1-out.txt" "$m"
+	fi
+	if want N2; then
+		log "N2: one more run, both outputs checked"
+		run_once "$(expand "C=c\$((++NC)); (@W@ $w > $DATA/.n2-a.txt & @W@ $w > $DATA/.n2-b.txt; r=\$?; wait \$! && exit \$r)")"
+		((LAST_RC == 0)) || warn "N2: exit $LAST_RC in the checked run"
+		n_compare N2 "two weirs on one consumer, their outputs together" \
+			"$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
+		NOTES+=("N2: in that run the two weirs wrote $(wc -l <"$DATA/.n2-a.txt") and $(wc -l <"$DATA/.n2-b.txt") messages in $(calc '%.2f' "$LAST_US / 1e6") s")
+		pair_row N2 "$i_two" 0 "$N2_TARGET" "$(fsize "$N_SEQ")" "$N_NATS"
+		NOTES+=("N2: ratio = two weirs on one consumer ÷ one weir, the same $N_NATS messages; both times include one --idle-exit $NATS_IDLE wait, which moves the ratio towards 1; the server and the weirs share the $(nproc) CPUs; RSS is one of the two weirs'")
+		rm -f "$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
+	fi
+	n_consumers
+	nats_down
+}
+
+n1() { n_rows; }
+n2() { n_rows; }
+
 # ---------------------------------------------------------------- main
 
 for s in $SCENARIOS; do
 	case $s in
-	S[1-8] | P3 | P4 | P7 | Z[1-3] | Zmem | O1) ;;
+	S[1-8] | P3 | P4 | P7 | Z[1-3] | Zmem | O1 | N1 | N2) ;;
 	*)
-		printf 'bench: unknown scenario %s (expected S1..S8, P3, P4, P7, Z1..Z3, Zmem, O1)\n' "$s" >&2
+		printf 'bench: unknown scenario %s (expected S1..S8, P3, P4, P7, Z1..Z3, Zmem, O1, N1, N2)\n' "$s" >&2
 		exit 2
 		;;
 	esac
@@ -845,6 +1151,7 @@ if ! command -v "$WEIR" >/dev/null 2>&1; then
 	exit 2
 fi
 [[ -x $TIME_BIN ]] || { printf 'bench: %s (GNU time) is required\n' "$TIME_BIN" >&2; exit 2; }
+if want N1 || want N2; then need_nats; fi
 
 build_gen
 printf '%s\n' "$TABLE_HEAD"

@@ -406,8 +406,10 @@ int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_
         count_redelivered(br, &list);
         rc = make_batch(br, &list, out);
         br->last_msg = now_ns();
-    } else if (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
+    } else if (atomic_load(&br->down_since) ||
+               (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND)) {
         rc = fetch_failed(br, s, wait_ns);
+        br->last_msg = now_ns(); /* no idle time while the server is away */
     }
     natsMsgList_Destroy(&list);
     if (rc == 0 && !*out && br->o->idle_exit_ns && now_ns() - br->last_msg >= br->o->idle_exit_ns)
