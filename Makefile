@@ -128,7 +128,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
-bench: weir
+bench: weir build/release/natstool
 	bench/run.sh
 
 # `make plots`: weir under overload, one row per policy, into docs/policies.svg (gnuplot).

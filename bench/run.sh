@@ -164,7 +164,10 @@ run_rss() {
 # separated microseconds), G_RC (first non-zero exit, or 0), G_RSS (KiB).
 # PEER_WARMUP=0 skips the peers' warm-up (weir's, for its RSS, always runs):
 # for a peer whose one run takes minutes and whose input is tiny.
+# WARMUP=0 skips every warm-up: for a caller that ran each command once
+# already (and sets G_RSS itself).
 PEER_WARMUP=1
+WARMUP=1
 bench_group() {
 	local label=$1 reps=$2 i r n
 	shift 2
@@ -172,10 +175,17 @@ bench_group() {
 	G_US=() G_RC=() G_RSS=()
 	CMP_STATUS=
 	n=${#G_CMDS[@]}
-	log "$label: warm-up, then $reps rounds of $n commands"
+	if ((WARMUP)); then
+		log "$label: warm-up, then $reps rounds of $n commands"
+	else
+		log "$label: $reps rounds of $n commands (warmed up already)"
+	fi
 	for ((i = 0; i < n; i++)); do
 		G_US[i]='' G_RSS[i]=''
-		if is_weir "${G_CMDS[i]}"; then
+		if ((!WARMUP)); then
+			G_RC[i]=0
+			continue
+		elif is_weir "${G_CMDS[i]}"; then
 			run_rss "${G_CMDS[i]}"
 			G_RSS[i]=$LAST_RSS
 		elif ((!PEER_WARMUP)); then
@@ -998,12 +1008,12 @@ n_compare() {
 	fi
 	if ((ok)); then
 		CMP_STATUS=same
-		NOTES+=("$scen: output of one more run, $what: every message once, identical to \`seq 1 $N_NATS\`")
+		NOTES+=("$scen: output of the warm-up run, $what: every message once, identical to \`seq 1 $N_NATS\`")
 	else
 		warn "================================================================"
 		warn "$scen: OUTPUT MISMATCH: $what (files $*) against seq 1 $N_NATS"
 		warn "================================================================"
-		NOTES+=("**$scen: OUTPUT MISMATCH**: one more run, $what, against \`seq 1 $N_NATS\` ($(cat "$@" | wc -l) lines)")
+		NOTES+=("**$scen: OUTPUT MISMATCH**: the warm-up run, $what, against \`seq 1 $N_NATS\` ($(cat "$@" | wc -l) lines)")
 		MISMATCHES=$((MISMATCHES + 1))
 		CMP_STATUS=MISMATCH
 	fi
@@ -1031,7 +1041,7 @@ n_consumers() {
 			fi
 		done
 	fi
-	sum="N1, N2: all $NC consumers (c1..c$NC, one a run, warm-ups and output checks included) checked with \`natstool info\` after the runs"
+	sum="N1, N2: all $NC consumers (c1..c$NC, one a run, the warm-ups included) checked with \`natstool info\` after the runs"
 	if ((${#bad[@]} == 0)); then
 		sum+=": each num_pending 0, num_ack_pending 0, num_redelivered 0, ack_floor $N_NATS"
 	elif ((${#late[@]})); then
@@ -1072,9 +1082,11 @@ n1_row() {
 }
 
 # n_rows: N1 and N2, whichever are wanted, in one group: N2's peer is N1's
-# command.
+# command. The output checks come first and are the warm-ups (weir under
+# GNU time for its peak RSS), so the group itself has none.
 n_rows() {
 	local one two get cmds i_two='' i_get='' w m start span tail
+	local rc1=0 rc2=0 rss1='' rss2='' cmp1='' cmp2='' rounds
 	((!N_DONE)) || return 0
 	N_DONE=1
 	N_SEQ=$(seqfile "$N_NATS") # the payloads, one a line: what a drain writes
@@ -1086,6 +1098,39 @@ n_rows() {
 	one="C=c\$((++NC)); @W@ $w > /dev/null"
 	two="C=c\$((++NC)); (@W@ $w > /dev/null & @W@ $w > /dev/null; r=\$?; wait \$! && exit \$r)"
 	get="$NATSTOOL $NATS_URL get $NATS_STREAM > /dev/null"
+
+	# N1's warm-up: its output kept and metered: when the first message
+	# came, when the last, and how long weir took to exit after it. tee and
+	# the meter share the CPUs, so this run is a little slower.
+	if want N1; then
+		log "N1: warm-up, output checked and metered"
+		m=$DATA/.n1-meter.txt
+		run_rss "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l > $m"
+		rc1=$LAST_RC rss1=$LAST_RSS
+		((rc1 == 0)) || warn "N1: exit $rc1 in the checked run"
+		n_compare N1 "$(code "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l")" \
+			"$DATA/.n1-out.txt"
+		cmp1=$CMP_STATUS
+		start=$(grep -o 'start=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		span=$(grep -o 'span=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		tail=$(grep -o 'tail=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
+		if [[ -n $start && -n $span && -n $tail ]]; then
+			NOTES+=("N1: in that run ($(calc '%.2f' "$LAST_US / 1e6") s in all; tee and the meter in the pipe take some CPU) the first message came $(calc '%.3f' "$start") s after the start (connecting, creating the consumer), the messages took $(calc '%.3f' "$span") s from first to last ($(calc '%.0f' "$N_NATS / $span") msg/s), and weir exited $(calc '%.3f' "$tail") s after the last one (the --idle-exit $NATS_IDLE wait and the shutdown)")
+		fi
+		rm -f "$DATA/.n1-out.txt" "$m"
+	fi
+	if want N2; then
+		log "N2: warm-up, both outputs checked"
+		run_rss "C=c\$((++NC)); (@W@ $w > $DATA/.n2-a.txt & @W@ $w > $DATA/.n2-b.txt; r=\$?; wait \$! && exit \$r)"
+		rc2=$LAST_RC rss2=$LAST_RSS
+		((rc2 == 0)) || warn "N2: exit $rc2 in the checked run"
+		n_compare N2 "two weirs on one consumer, their outputs together" \
+			"$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
+		cmp2=$CMP_STATUS
+		NOTES+=("N2: in that run the two weirs wrote $(wc -l <"$DATA/.n2-a.txt") and $(wc -l <"$DATA/.n2-b.txt") messages in $(calc '%.2f' "$LAST_US / 1e6") s")
+		rm -f "$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
+	fi
+
 	cmds=("$one")
 	if want N2; then
 		cmds+=("$two")
@@ -1095,41 +1140,37 @@ n_rows() {
 		cmds+=("$get")
 		i_get=$((${#cmds[@]} - 1))
 	fi
+	WARMUP=0
 	bench_group N "$REPS" "${cmds[@]}"
+	WARMUP=1
+	G_RSS[0]=$rss1
+	((rc1 == 0)) || G_RC[0]=$rc1
+	rounds="N1, N2: wall time of each round, s (a stall would show here): one weir: $(n_secs "${G_US[0]}")"
+	[[ -z $i_two ]] || rounds+="; two weirs: $(n_secs "${G_US[i_two]}")"
+	[[ -z $i_get ]] || rounds+="; natstool get: $(n_secs "${G_US[i_get]}")"
+	NOTES+=("$rounds")
 
 	if want N1; then
-		# One more run, its output kept and metered: when the first message
-		# came, when the last, and how long weir took to exit after it.
-		log "N1: one more run, output checked and metered"
-		m=$DATA/.n1-meter.txt
-		run_once "$(expand "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l > $m")"
-		((LAST_RC == 0)) || warn "N1: exit $LAST_RC in the checked run"
-		n_compare N1 "$(code "C=c\$((++NC)); @W@ $w | tee $DATA/.n1-out.txt | $METER -l")" \
-			"$DATA/.n1-out.txt"
-		start=$(grep -o 'start=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
-		span=$(grep -o 'span=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
-		tail=$(grep -o 'tail=[0-9.e+-]*' "$m" | cut -d = -f 2 || true)
-		if [[ -n $start && -n $span && -n $tail ]]; then
-			NOTES+=("N1: in that run ($(calc '%.2f' "$LAST_US / 1e6") s in all) the first message came $(calc '%.3f' "$start") s after the start (connecting, creating the consumer), the messages took $(calc '%.3f' "$span") s from first to last ($(calc '%.0f' "$N_NATS / $span") msg/s), and weir exited $(calc '%.3f' "$tail") s after the last one (the --idle-exit $NATS_IDLE wait and the shutdown)")
-		fi
+		CMP_STATUS=$cmp1
 		n1_row 0
 		pair_row N1 0 "$i_get" - "$(fsize "$N_SEQ")" "$N_NATS"
 		NOTES+=("N1: the second row is for information: \`natstool get\` reads the stream through an ordered consumer (no acks, flow control) with libnats alone, about the fastest a client here can read it; ratio = weir ÷ natstool get")
-		rm -f "$DATA/.n1-out.txt" "$m"
 	fi
 	if want N2; then
-		log "N2: one more run, both outputs checked"
-		run_once "$(expand "C=c\$((++NC)); (@W@ $w > $DATA/.n2-a.txt & @W@ $w > $DATA/.n2-b.txt; r=\$?; wait \$! && exit \$r)")"
-		((LAST_RC == 0)) || warn "N2: exit $LAST_RC in the checked run"
-		n_compare N2 "two weirs on one consumer, their outputs together" \
-			"$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
-		NOTES+=("N2: in that run the two weirs wrote $(wc -l <"$DATA/.n2-a.txt") and $(wc -l <"$DATA/.n2-b.txt") messages in $(calc '%.2f' "$LAST_US / 1e6") s")
+		G_RSS[i_two]=$rss2
+		((rc2 == 0)) || G_RC[i_two]=$rc2
+		CMP_STATUS=$cmp2
 		pair_row N2 "$i_two" 0 "$N2_TARGET" "$(fsize "$N_SEQ")" "$N_NATS"
 		NOTES+=("N2: ratio = two weirs on one consumer ÷ one weir, the same $N_NATS messages; both times include one --idle-exit $NATS_IDLE wait, which moves the ratio towards 1; the server and the weirs share the $(nproc) CPUs; RSS is one of the two weirs'")
-		rm -f "$DATA/.n2-a.txt" "$DATA/.n2-b.txt"
 	fi
 	n_consumers
 	nats_down
+}
+
+# n_secs "US US ...": the microsecond times as seconds, comma-separated.
+n_secs() {
+	awk -v l="$1" 'BEGIN { n = split(l, a, " ");
+		for (i = 1; i <= n; i++) printf "%s%.2f", (i > 1 ? ", " : ""), a[i] / 1e6 }'
 }
 
 n1() { n_rows; }

@@ -665,11 +665,11 @@ static enum cli_action fill_options(const struct args *a, char *const *cmd, stru
 /* The entry of the table that long option NAME (up to '=' or the end)
  * stands for: an exact match, or the only entry it is a prefix of, as
  * getopt_long takes it. NULL when unknown or ambiguous. */
-static const struct arg_hdr *long_option(void *const *table, const char *name)
+static const struct arg_hdr *long_option_n(void *const *table, const char *name, int *nprefix)
 {
     size_t len = strcspn(name, "=");
     const struct arg_hdr *prefix = NULL;
-    int nprefix = 0;
+    *nprefix = 0;
     for (int i = 0;; i++) {
         const struct arg_hdr *h = table[i];
         if (h->flag & ARG_TERMINATOR)
@@ -679,13 +679,35 @@ static const struct arg_hdr *long_option(void *const *table, const char *name)
             if (len == n && strncmp(l, name, len) == 0)
                 return h;
             if (len < n && strncmp(l, name, len) == 0) {
-                nprefix += prefix != h;
+                *nprefix += prefix != h;
                 prefix = h;
             }
             l += n + (l[n] == ',');
         }
     }
-    return nprefix == 1 ? prefix : NULL;
+    return *nprefix == 1 ? prefix : NULL;
+}
+
+static const struct arg_hdr *long_option(void *const *table, const char *name)
+{
+    int n;
+    return long_option_n(table, name, &n);
+}
+
+/* An abbreviated long option that stands for several (--rej): named in
+ * the usage error, as argtable2 calls it only invalid. */
+static bool ambiguous_option(void *const *table, int nopts, char **argv)
+{
+    for (int i = 1; i < nopts; i++) {
+        int n = 0;
+        if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] &&
+            !long_option_n(table, argv[i] + 2, &n) && n > 1) {
+            usage("option \"%.*s\" is ambiguous: give more of its name", (int)strcspn(argv[i], "="),
+                  argv[i]);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* How many of the arguments after option ARG are its value: 0 or 1, as
@@ -819,7 +841,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         printf("weir %s\n", WEIR_VERSION);
         r = CLI_EXIT;
     } else if (nerr) {
-        r = argtable_error(a.end);
+        r = ambiguous_option(table, nopts, argv) ? CLI_USAGE : argtable_error(a.end);
     } else if (start == argc && nopts < start) {
         r = usage("COMMAND expected after --");
     } else {

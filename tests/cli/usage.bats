@@ -165,7 +165,8 @@ usage_error() {
 @test "usage: --on-error maybe" { usage_error "^weir: --on-error: expected skip or fail, got 'maybe'" --on-error maybe true; }
 @test "usage: a usage error wins over a missing COMMAND" { usage_error '--retries' --retries 1001 no-such-cmd-xyz; }
 @test "usage: an option's value may be --" { usage_error "-c/--capacity: .*got '--'" -c -- true; }
-@test "usage: an ambiguous --cap before COMMAND" { usage_error '--cap' --cap 5 true; }
+@test "usage: an ambiguous --cap before COMMAND" { usage_error 'option "--cap" is ambiguous' --cap 5 true; }
+@test "usage: --rej is ambiguous (--rejects, --rejects-subject)" { usage_error '^weir: option "--rej" is ambiguous' --rej=r.txt; }
 
 # not_runnable STATUS PATTERN ARGS...: weir ARGS exits STATUS at once, with
 # nothing on stdout and one stderr line matching PATTERN, and reads nothing:
@@ -289,13 +290,14 @@ accepted() {
     [[ $output == *Usage:*weir* ]]
 }
 
-@test "COMMAND: option values are not COMMAND (-j 2, -uj2, --capacity 5, --rej FILE, -p drop)" {
+@test "COMMAND: option values are not COMMAND (-j 2, -uj2, --capacity 5, --rejects FILE, -p drop)" {
     accepted -j 2 true
     accepted -uj2 true
     accepted -uj 2 true
     accepted --capacity 5 true
     accepted --capacity-b 64K true
-    accepted --rej "$(T rejects)" true
+    accepted --rejects "$(T rejects)" true
+    accepted --max-rec 1K true
     accepted --capacity=5 true
     accepted -p drop -q true
     accepted --retries 3 --on-error fail --job-timeout 2s true
