@@ -23,11 +23,14 @@
 #define PUB_WINDOW 4096        /* publishes awaiting their ack at most */
 #define RECONNECT_WAIT_MS 250  /* between reconnect attempts */
 #define SETTLE_STEP 256        /* messages taken out of the ring at a time */
+#define MAX_SERVERS 64         /* in --nats */
+#define PULL_BYTES (8u << 20)  /* one pull asks for this many bytes at most */
 #define MAX_ACK_PENDING 100000 /* of a consumer weir creates, all processes together */
 
 struct held {
     natsMsg *msg;  /* NULL once settled */
     int64_t since; /* fetched, or last kept alive (ns) */
+    bool back;     /* to be handed back once fetching stops */
 };
 
 /* A JetStream context that publishes asynchronously, and what the server
@@ -58,12 +61,14 @@ struct broker {
     struct held *ring; /* cap entries, a power of two; recno r at r & (cap-1) */
     size_t cap;
     uint64_t base, next; /* [base, next): fetched, not all settled */
+    bool fetching;       /* until broker_end_fetch: hand-backs wait */
     /* publishing */
     struct sink_target results;
     char pub_err[200]; /* what results_sync failed with */
     char *carry;       /* an output record not yet ended by its delimiter */
     size_t carry_len, carry_cap;
     pthread_mutex_t rej_mu; /* one rejects publisher at a time */
+    char rej_err[200];      /* why the first one failed (under rej_mu) */
     /* figures */
     _Atomic int64_t down_since; /* disconnected since (ns), 0 while connected */
     _Atomic uint64_t redelivered, returned, reconnects;
@@ -137,6 +142,22 @@ static int fail(struct broker *br, char *msg, size_t len, natsStatus s, jsErrCod
     return s == NATS_NO_MEMORY ? -ENOMEM : -EIO;
 }
 
+/* The comma-separated list of --nats (SetURL takes one URL only). */
+static natsStatus set_servers(natsOptions *opts, const char *urls)
+{
+    char *copy = strdup(urls);
+    const char *list[MAX_SERVERS];
+    int n = 0;
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (char *save = NULL, *u = strtok_r(copy, ",", &save); u && n < MAX_SERVERS;
+         u = strtok_r(NULL, ",", &save))
+        list[n++] = u + strspn(u, " ");
+    natsStatus s = n ? natsOptions_SetServers(opts, list, n) : NATS_INVALID_ARG;
+    free(copy); /* libnats keeps copies */
+    return s;
+}
+
 static natsStatus new_js(struct broker *br, jsCtx **js, struct publisher *pb)
 {
     jsOptions jo;
@@ -158,7 +179,7 @@ static int dial(struct broker *br, char *msg, size_t len)
     const struct options *o = br->o;
     natsStatus s = natsOptions_Create(&br->opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(br->opts, o->nats_url);
+        s = set_servers(br->opts, o->nats_url);
     if (s == NATS_OK && o->nats_creds)
         s = natsOptions_SetUserCredentialsFromFiles(br->opts, o->nats_creds, NULL);
     if (s == NATS_OK)
@@ -277,6 +298,7 @@ static int open_source(struct broker *br, char *msg, size_t len)
     br->cap = 1024;
     br->ring = calloc(br->cap, sizeof *br->ring);
     br->base = br->next = 1;
+    br->fetching = true;
     br->last_msg = now_ns();
     return br->ring ? 0 : -ENOMEM;
 }
@@ -382,8 +404,16 @@ static natsStatus pull(struct broker *br, natsMsgList *list, size_t batch, size_
     jsFetchRequest req;
     jsFetchRequest_Init(&req);
     req.Batch = (int)MIN(MIN(batch, br->pull_max), INT32_MAX);
-    /* never below one message, or a big one would block the consumer */
-    req.MaxBytes = (int64_t)MAX(max_bytes, (size_t)natsConnection_GetMaxPayload(br->nc) + 4096);
+    /* Messages an earlier pull left queued (it expired while they came)
+     * are taken alone: libnats before 3.10 overruns its list when they
+     * are more than half a pull that asks the server for more. */
+    int queued = 0, queued_bytes = 0;
+    if (natsSubscription_GetPending(br->sub, &queued, &queued_bytes) == NATS_OK && queued > 0)
+        req.Batch = MIN(req.Batch, queued);
+    /* not far above what the server lets a slow client owe, nor below
+     * one message, or a big one would block the consumer */
+    size_t one = (size_t)natsConnection_GetMaxPayload(br->nc) + 4096;
+    req.MaxBytes = (int64_t)MAX(one, MIN(max_bytes, PULL_BYTES));
     req.NoWait = no_wait;
     req.Expires = MAX(wait_ns, NS_PER_MS);
     return natsSubscription_FetchRequest(list, br->sub, &req);
@@ -452,45 +482,110 @@ static bool publish_rejects(struct broker *br, const struct batch *b, size_t i, 
     if (s == NATS_OK)
         s = wait_acks(br, &br->rej);
     bool ok = s == NATS_OK && atomic_load(&br->rej.failed) == failed0;
+    if (!ok && !br->rej_err[0]) { /* the first failure says why */
+        if (s == NATS_OK)
+            snprintf(br->rej_err, sizeof br->rej_err, "%s", br->rej.text);
+        else
+            fail(br, br->rej_err, sizeof br->rej_err, s, 0, "publish");
+    }
     sync_unlock(&br->rej_mu);
     return ok;
 }
 
-static void answer(struct broker *br, natsMsg **msgs, size_t n, bool ack)
+static void answer(natsMsg **msgs, size_t n, bool ack)
 {
     for (size_t k = 0; k < n; k++) {
         natsStatus s = ack ? natsMsg_Ack(msgs[k], NULL) : natsMsg_Nak(msgs[k], NULL);
         (void)s; /* an ack lost with the connection: the server redelivers */
         natsMsg_Destroy(msgs[k]);
     }
-    if (!ack)
-        atomic_fetch_add_explicit(&br->returned, n, memory_order_relaxed);
 }
 
-void broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how)
+/* Moves up to SETTLE_STEP held messages of [*r, end) into msgs (all, or
+ * with `back` only those marked so), and moves base on. Called with mu
+ * held; returns their count. */
+static size_t take_held(struct broker *br, uint64_t *r, uint64_t end, bool back, natsMsg **msgs)
 {
-    if (!br || !br->sub || n == 0)
-        return;
-    bool ack = how != SETTLE_RETURNED;
-    if (how == SETTLE_REJECTED && br->o->nats_rejects && !publish_rejects(br, b, i, n))
-        ack = false; /* not in the rejects: back to the stream */
-    natsMsg *msgs[SETTLE_STEP];
-    for (uint64_t r = b->recno0 + i, end = r + n; r < end;) {
-        size_t k = 0;
-        sync_lock(&br->mu);
-        for (; r < end && k < SETTLE_STEP; r++) {
-            if (r < br->base || r >= br->next)
-                continue;
-            struct held *h = &br->ring[r & (br->cap - 1)];
-            if (h->msg)
-                msgs[k++] = h->msg;
+    size_t k = 0;
+    for (; *r < end && k < SETTLE_STEP; ++*r) {
+        if (*r < br->base || *r >= br->next)
+            continue;
+        struct held *h = &br->ring[*r & (br->cap - 1)];
+        if (h->msg && (!back || h->back)) {
+            msgs[k++] = h->msg;
             h->msg = NULL;
         }
-        while (br->base < br->next && !br->ring[br->base & (br->cap - 1)].msg)
-            br->base++;
-        sync_unlock(&br->mu);
-        answer(br, msgs, k, ack);
     }
+    while (br->base < br->next && !br->ring[br->base & (br->cap - 1)].msg)
+        br->base++;
+    return k;
+}
+
+/* While fetching, messages handed back are only marked: a nak now would
+ * bring them straight back to this process's next pull. Called with mu
+ * held; returns how many were marked. */
+static uint64_t mark_back(struct broker *br, uint64_t r, uint64_t end)
+{
+    uint64_t n = 0;
+    for (r = MAX(r, br->base); r < MIN(end, br->next); r++) {
+        struct held *h = &br->ring[r & (br->cap - 1)];
+        n += h->msg && !h->back;
+        h->back = h->back || h->msg;
+    }
+    return n;
+}
+
+int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how)
+{
+    if (!br || !br->sub || n == 0)
+        return 0;
+    int rc = 0;
+    if (how == SETTLE_REJECTED && br->o->nats_rejects && !publish_rejects(br, b, i, n)) {
+        how = SETTLE_RETURNED; /* not in the rejects: back to the stream */
+        rc = -EIO;
+    }
+    uint64_t r = b->recno0 + i, end = r + n, marked = 0;
+    sync_lock(&br->mu);
+    bool hold = how == SETTLE_RETURNED && br->fetching;
+    if (hold)
+        marked = mark_back(br, r, end);
+    sync_unlock(&br->mu);
+    if (hold) {
+        atomic_fetch_add_explicit(&br->returned, marked, memory_order_relaxed);
+        return rc;
+    }
+    natsMsg *msgs[SETTLE_STEP];
+    while (r < end) {
+        sync_lock(&br->mu);
+        size_t k = take_held(br, &r, end, false, msgs);
+        sync_unlock(&br->mu);
+        if (how == SETTLE_RETURNED)
+            atomic_fetch_add_explicit(&br->returned, k, memory_order_relaxed);
+        answer(msgs, k, how != SETTLE_RETURNED);
+    }
+    return rc;
+}
+
+const char *broker_rejects_error(struct broker *br)
+{
+    sync_lock(&br->rej_mu);
+    const char *e = br->rej_err;
+    sync_unlock(&br->rej_mu);
+    return e;
+}
+
+void broker_end_fetch(struct broker *br)
+{
+    natsMsg *msgs[SETTLE_STEP];
+    size_t k;
+    do {
+        sync_lock(&br->mu);
+        br->fetching = false;
+        uint64_t r = br->base;
+        k = take_held(br, &r, br->next, true, msgs);
+        sync_unlock(&br->mu);
+        answer(msgs, k, false);
+    } while (k == SETTLE_STEP);
 }
 
 int64_t broker_tick(struct broker *br, int64_t now)
@@ -644,17 +739,11 @@ void broker_free(struct broker *br)
 {
     if (!br)
         return;
-    if (br->ring) { /* anything still held goes back to the stream */
-        natsMsg *msgs[SETTLE_STEP];
-        while (br->base < br->next) {
-            size_t k = 0;
-            for (; br->base < br->next && k < SETTLE_STEP; br->base++) {
-                struct held *h = &br->ring[br->base & (br->cap - 1)];
-                if (h->msg)
-                    msgs[k++] = h->msg;
-            }
-            answer(br, msgs, k, false);
-        }
+    natsMsg *msgs[SETTLE_STEP];
+    for (size_t k = SETTLE_STEP; br->ring && k == SETTLE_STEP;) { /* what is still held goes back */
+        uint64_t r = br->base;
+        k = take_held(br, &r, br->next, false, msgs);
+        answer(msgs, k, false);
     }
     if (br->nc && !natsConnection_IsClosed(br->nc))
         natsConnection_FlushTimeout(

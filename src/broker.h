@@ -52,9 +52,15 @@ const char *broker_error(const struct broker *br);
 
 /* Records i..i+n-1 of b are final (shed.h): done, acked; rejected,
  * published to --rejects-subject if given, then acked; returned, naked
- * (delivered again at once, here or elsewhere). Records not from the
- * broker are ignored. */
-void broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how);
+ * (delivered again at once, here or elsewhere; while fetching goes on,
+ * only once it ends, or they would come straight back here). Records not
+ * from the broker are ignored. 0, or -EIO when --rejects-subject failed
+ * (the records are then returned; broker_rejects_error says why). */
+int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how);
+const char *broker_rejects_error(struct broker *br);
+
+/* The reader fetches no more: what was handed back goes to the stream. */
+void broker_end_fetch(struct broker *br);
 
 /* In-progress acks for messages held a third of the ack wait; the next
  * call is due at the returned time (ns). Any thread, now and then. */

@@ -134,7 +134,9 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
     add(&o->done, k);
     add(&o->records, k);
     add(&o->bytes, bytes);
+    sync_lock(&o->lat_mu);
     hist_add(o->lat, (uint64_t)(now - b->t_queued), k);
+    sync_unlock(&o->lat_mu);
     batch_free(b);
 }
 
@@ -144,11 +146,10 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
 static void settle_pending(struct output *o, uint64_t out)
 {
     o->mark = sink_written(o->sink);
-    if (!o->pending) /* every flush comes here: no lock for nothing */
+    if (!o->pending) /* every flush comes here */
         return;
     int64_t now = now_ns();
-    sync_lock(&o->lat_mu);
-    while (o->pending) {
+    while (o->pending) { /* the shed and its hook may wait: no lock held */
         struct batch *b = o->pending;
         o->pending = b->next;
         if (b->bytes_out > out) { /* not out, or only partly */
@@ -165,10 +166,11 @@ static void settle_pending(struct output *o, uint64_t out)
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);
         add(&o->bytes, b->bytes_out);
+        sync_lock(&o->lat_mu);
         hist_add(o->lat, (uint64_t)(now - b->t_queued), b->n_done);
+        sync_unlock(&o->lat_mu);
         batch_free(b);
     }
-    sync_unlock(&o->lat_mu);
     o->pending_tail = &o->pending;
     o->npending = 0;
     o->pending_bytes = 0;

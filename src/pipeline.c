@@ -96,12 +96,13 @@ struct pipeline {
     pthread_t reader_tid, main_tid;
     bool reader_started;
     unsigned workers_started;
-    atomic_uint running;    /* workers not yet finished */
-    int wake[2];            /* self-pipe: wakes the reader's poll */
-    atomic_int stop_signal; /* first SIGINT/SIGTERM received */
-    atomic_bool error_stop; /* --on-error fail: a record failed */
-    atomic_uint warnings;   /* failed records named on stderr so far */
-    atomic_bool finished;   /* the last worker is done */
+    atomic_uint running;        /* workers not yet finished */
+    int wake[2];                /* self-pipe: wakes the reader's poll */
+    atomic_int stop_signal;     /* first SIGINT/SIGTERM received */
+    atomic_bool error_stop;     /* --on-error fail: a record failed; or the rejects subject */
+    atomic_bool rejects_broken; /* --rejects-subject failed (reported) */
+    atomic_uint warnings;       /* failed records named on stderr so far */
+    atomic_bool finished;       /* the last worker is done */
     /* intake figures */
     int64_t t_start;
     _Atomic int64_t t_end;
@@ -291,6 +292,7 @@ static void *broker_reader_main(void *arg)
         if (b)
             take_fetched(p, b);
     }
+    broker_end_fetch(p->broker);
     queue_close(p->queue);
     return NULL;
 }
@@ -426,10 +428,18 @@ static bool hook_returns(void *ctx, enum outcome why)
     return (why == OUTCOME_DROPPED && intake_stopped(p, &as)) || output_error(p->out);
 }
 
+/* A --rejects-subject that fails stops the run (exit 1), as its records
+ * could not be kept: they go back to the stream instead. */
 static void hook_settle(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how)
 {
     struct pipeline *p = ctx;
-    broker_settle(p->broker, b, i, n, how);
+    if (broker_settle(p->broker, b, i, n, how) == 0 || atomic_exchange(&p->rejects_broken, true))
+        return;
+    report_error(&p->rep, "--rejects-subject %s: %s: stopping", p->o.nats_rejects,
+                 broker_rejects_error(p->broker));
+    atomic_store(&p->error_stop, true);
+    queue_interrupt(p->queue);
+    wake_reader(p);
 }
 
 /* --nats: connected and set up before anything is read. */
