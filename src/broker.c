@@ -25,6 +25,7 @@
 #define SETTLE_STEP 256        /* messages taken out of the ring at a time */
 #define MAX_SERVERS 64         /* in --nats */
 #define PULL_BYTES (8u << 20)  /* one pull asks for this many bytes at most */
+#define MSG_OVERHEAD 128       /* a message\'s bytes besides its payload, about */
 #define MAX_ACK_PENDING 100000 /* of a consumer weir creates, all processes together */
 
 struct held {
@@ -54,6 +55,7 @@ struct broker {
     natsSubscription *sub;     /* --from, or NULL */
     int64_t ack_wait_ns;       /* the consumer's */
     size_t pull_max;           /* messages in one pull at most: half its MaxAckPending */
+    size_t msg_size;           /* bytes a message may take, from recent pulls */
     int64_t last_msg;          /* when a message last came (reader) */
     char err[256];             /* broker_error */
     /* the held messages */
@@ -300,6 +302,7 @@ static int open_source(struct broker *br, char *msg, size_t len)
     br->base = br->next = 1;
     br->fetching = true;
     br->last_msg = now_ns();
+    br->msg_size = (size_t)natsConnection_GetMaxPayload(br->nc) + MSG_OVERHEAD; /* learnt */
     return br->ring ? 0 : -ENOMEM;
 }
 
@@ -362,16 +365,6 @@ static int make_batch(struct broker *br, natsMsgList *list, struct batch **out)
     return 0;
 }
 
-static void count_redelivered(struct broker *br, const natsMsgList *list)
-{
-    for (int i = 0; i < list->Count; i++) {
-        jsMsgMetaData *meta = NULL;
-        if (natsMsg_GetMetaData(&meta, list->Msgs[i]) == NATS_OK && meta->NumDelivered > 1)
-            atomic_fetch_add_explicit(&br->redelivered, 1, memory_order_relaxed);
-        jsMsgMetaData_Destroy(meta);
-    }
-}
-
 /* A fetch that failed: while the connection is down, wait for it up to
  * --nats-timeout; anything else is an error. */
 static int fetch_failed(struct broker *br, natsStatus s, int64_t wait_ns)
@@ -401,22 +394,34 @@ static int fetch_failed(struct broker *br, natsStatus s, int64_t wait_ns)
 static natsStatus pull(struct broker *br, natsMsgList *list, size_t batch, size_t max_bytes,
                        bool no_wait, int64_t wait_ns)
 {
+    /* Bytes are bounded by the count, from the biggest message seen
+     * lately: a pull with MaxBytes can end in the client before the
+     * server has sent all it counted, and messages left queued make
+     * libnats before 3.10 overrun its list in the next pull. */
+    size_t most = MAX(MIN(max_bytes, PULL_BYTES) / br->msg_size, 1);
     jsFetchRequest req;
     jsFetchRequest_Init(&req);
-    req.Batch = (int)MIN(MIN(batch, br->pull_max), INT32_MAX);
-    /* Messages an earlier pull left queued (it expired while they came)
-     * are taken alone: libnats before 3.10 overruns its list when they
-     * are more than half a pull that asks the server for more. */
-    int queued = 0, queued_bytes = 0;
+    req.Batch = (int)MIN(MIN(MIN(batch, most), br->pull_max), INT32_MAX);
+    int queued = 0, queued_bytes = 0; /* left by a pull that expired as they came */
     if (natsSubscription_GetPending(br->sub, &queued, &queued_bytes) == NATS_OK && queued > 0)
-        req.Batch = MIN(req.Batch, queued);
-    /* not far above what the server lets a slow client owe, nor below
-     * one message, or a big one would block the consumer */
-    size_t one = (size_t)natsConnection_GetMaxPayload(br->nc) + 4096;
-    req.MaxBytes = (int64_t)MAX(one, MIN(max_bytes, PULL_BYTES));
+        req.Batch = MIN(req.Batch, queued); /* taken alone, for the same reason */
     req.NoWait = no_wait;
     req.Expires = MAX(wait_ns, NS_PER_MS);
     return natsSubscription_FetchRequest(list, br->sub, &req);
+}
+
+/* Counts the messages that came before, and learns their size. */
+static void look_at(struct broker *br, const natsMsgList *list)
+{
+    size_t biggest = 0;
+    for (int i = 0; i < list->Count; i++) {
+        jsMsgMetaData *meta = NULL;
+        if (natsMsg_GetMetaData(&meta, list->Msgs[i]) == NATS_OK && meta->NumDelivered > 1)
+            atomic_fetch_add_explicit(&br->redelivered, 1, memory_order_relaxed);
+        jsMsgMetaData_Destroy(meta);
+        biggest = MAX(biggest, (size_t)natsMsg_GetDataLength(list->Msgs[i]) + MSG_OVERHEAD);
+    }
+    br->msg_size = MAX(biggest, br->msg_size / 2);
 }
 
 int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_t wait_ns,
@@ -433,7 +438,7 @@ int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_
     }
     int rc = 0;
     if (s == NATS_OK && list.Count > 0) {
-        count_redelivered(br, &list);
+        look_at(br, &list);
         rc = make_batch(br, &list, out);
         br->last_msg = now_ns();
     } else if (atomic_load(&br->down_since) ||

@@ -442,6 +442,19 @@ make_lines() {
     grep -q '^weir: .*nowhere\.rej' "$(T err1)" || fail "no message naming the subject: $(cat "$(T err1)")"
 }
 
+@test "big messages: pulls are bounded in bytes, every one arrives whole, once, and is acked" {
+    python3 -c 'print("\n".join(str(i) + "x" * 50000 for i in range(1, 601)))' >"$(T in)"
+    ok stream-add IN jobs.in
+    publish jobs.in "$(T in)"
+    wrun --nats "$NATS_URL" --from IN/C --subject jobs.in --idle-exit 1s --stats json
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    [ "$(jget "$ERR" .records_redelivered)" -eq 0 ] || fail "$(cat "$ERR")"
+    info IN C
+    [ "$(ifield num_ack_pending)" -eq 0 ] && [ "$(ifield ack_floor)" -eq 600 ] ||
+        fail "$(cat "$(T info)")"
+}
+
 @test "a message longer than --max-record fails whole into the rejects file; the others are done" {
     awk 'BEGIN { for (i = 1; i <= 100; i++) print (i % 10 == 0 ? "long-message-" i : i) }' >"$(T in)"
     ok stream-add IN jobs.in
