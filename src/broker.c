@@ -1,8 +1,8 @@
 /* broker.c - NATS JetStream as source and sink; see broker.h.
  *
  * Held messages live in a ring indexed by record number (base: the oldest
- * not yet settled), under `mu`; acks, naks and in-progress acks are
- * publishes libnats buffers, so they are sent outside the lock. Publishes
+ * not yet settled), under `mu`; acks and naks are sent outside it (they
+ * are publishes libnats buffers; so are in-progress acks). Publishes
  * go through two JetStream contexts, one for results and one for rejects,
  * so that waiting for one's acks never waits for the other's. */
 #include "broker.h"
@@ -25,7 +25,7 @@
 #define SETTLE_STEP 256        /* messages taken out of the ring at a time */
 #define MAX_SERVERS 64         /* in --nats */
 #define PULL_BYTES (8u << 20)  /* one pull asks for this many bytes at most */
-#define MSG_OVERHEAD 128       /* a message\'s bytes besides its payload, about */
+#define MSG_OVERHEAD 128       /* a message's bytes besides its payload, about */
 #define MAX_ACK_PENDING 100000 /* of a consumer weir creates, all processes together */
 
 struct held {
@@ -97,7 +97,6 @@ static void on_reconnected(natsConnection *nc, void *closure)
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
-    (void)pae;
     struct publisher *pb = closure;
     if (atomic_fetch_add(&pb->failed, 1) == 0) { /* the first one says why */
         snprintf(pb->text, sizeof pb->text, "%s",
@@ -127,8 +126,7 @@ static void redact(const char *urls, char *out, size_t len)
 }
 
 /* "what: libnats's text", the details of the last error when there are. */
-static int fail(struct broker *br, char *msg, size_t len, natsStatus s, jsErrCode jerr,
-                const char *what)
+static int fail(char *msg, size_t len, natsStatus s, jsErrCode jerr, const char *what)
 {
     natsStatus last = NATS_OK;
     const char *text = nats_GetLastError(&last); /* the details, when they are this error's */
@@ -140,7 +138,6 @@ static int fail(struct broker *br, char *msg, size_t len, natsStatus s, jsErrCod
         snprintf(msg, len, "%s: %s (JetStream error %d)", what, text, (int)jerr);
     else
         snprintf(msg, len, "%s: %s", what, text);
-    (void)br;
     return s == NATS_NO_MEMORY ? -ENOMEM : -EIO;
 }
 
@@ -197,21 +194,21 @@ static int dial(struct broker *br, char *msg, size_t len)
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(br->opts, on_reconnected, br);
     if (s != NATS_OK)
-        return fail(br, msg, len, s, 0,
+        return fail(msg, len, s, 0,
                     o->nats_creds && s != NATS_NO_MEMORY ? "--nats-creds" : "--nats");
     s = natsConnection_Connect(&br->nc, br->opts);
     if (s != NATS_OK) {
         char shown[256], what[300];
         redact(o->nats_url, shown, sizeof shown);
         snprintf(what, sizeof what, "--nats %s: cannot connect", shown);
-        return fail(br, msg, len, s, 0, what);
+        return fail(msg, len, s, 0, what);
     }
     br->out.subject = o->nats_to;
     br->rej.subject = o->nats_rejects;
     if ((s = new_js(br, &br->js, NULL)) != NATS_OK ||
         (s = new_js(br, &br->out.js, &br->out)) != NATS_OK ||
         (s = new_js(br, &br->rej.js, &br->rej)) != NATS_OK)
-        return fail(br, msg, len, s, 0, "JetStream");
+        return fail(msg, len, s, 0, "JetStream");
     return 0;
 }
 
@@ -239,7 +236,7 @@ static int find_stream(struct broker *br, const char *stream, char *msg, size_t 
     }
     jsStreamInfo_Destroy(si);
     snprintf(what, sizeof what, "--from: stream %s", stream);
-    return s == NATS_OK ? 0 : fail(br, msg, len, s, jerr, what);
+    return s == NATS_OK ? 0 : fail(msg, len, s, jerr, what);
 }
 
 /* The durable pull consumer, created with explicit acks when missing; an
@@ -263,7 +260,7 @@ static int find_consumer(struct broker *br, const char *stream, const char *name
         s = js_AddConsumer(&ci, br->js, stream, &cc, NULL, &jerr);
     }
     if (s != NATS_OK)
-        return fail(br, msg, len, s, jerr, what);
+        return fail(msg, len, s, jerr, what);
     int rc = 0;
     if (ci->Config->DeliverSubject || ci->Config->AckPolicy != js_AckExplicit) {
         snprintf(msg, len, "%s: not a pull consumer with explicit acks", what);
@@ -296,7 +293,7 @@ static int open_source(struct broker *br, char *msg, size_t len)
     natsStatus s =
         js_PullSubscribe(&br->sub, br->js, br->o->nats_subject, consumer, NULL, &so, &jerr);
     if (s != NATS_OK)
-        return fail(br, msg, len, s, jerr, "--from: subscribe");
+        return fail(msg, len, s, jerr, "--from: subscribe");
     br->cap = 1024;
     br->ring = calloc(br->cap, sizeof *br->ring);
     br->base = br->next = 1;
@@ -381,7 +378,7 @@ static int fetch_failed(struct broker *br, natsStatus s, int64_t wait_ns)
     }
     if (!down && s != NATS_CONNECTION_DISCONNECTED && s != NATS_CONNECTION_CLOSED &&
         !natsConnection_IsReconnecting(br->nc)) {
-        fail(br, br->err, sizeof br->err, s, 0, "--from: fetch");
+        fail(br->err, sizeof br->err, s, 0, "--from: fetch");
         return -EIO;
     }
     struct timespec ts = ns_to_timespec(MIN(wait_ns, 100 * NS_PER_MS));
@@ -491,7 +488,7 @@ static bool publish_rejects(struct broker *br, const struct batch *b, size_t i, 
         if (s == NATS_OK)
             snprintf(br->rej_err, sizeof br->rej_err, "%s", br->rej.text);
         else
-            fail(br, br->rej_err, sizeof br->rej_err, s, 0, "publish");
+            fail(br->rej_err, sizeof br->rej_err, s, 0, "publish");
     }
     sync_unlock(&br->rej_mu);
     return ok;
@@ -619,7 +616,7 @@ static int pub_failure(struct broker *br, natsStatus s)
     if (s == NATS_OK && st != NATS_OK) /* refused by the server */
         snprintf(br->pub_err, sizeof br->pub_err, "%s", br->out.text);
     else
-        fail(br, br->pub_err, sizeof br->pub_err, st, 0, "JetStream");
+        fail(br->pub_err, sizeof br->pub_err, st, 0, "JetStream");
     if (st == NATS_NO_RESPONDERS)
         snprintf(br->pub_err, sizeof br->pub_err, "%s (no stream takes the subject?)",
                  natsStatus_GetText(st));
