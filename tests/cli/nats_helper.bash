@@ -142,3 +142,16 @@ nats_restart() {
         fail "nats-server did not restart on port $NATS_PORT; the end of $NATS_LOG:" \
             "$(tail -n 5 "$NATS_LOG")"
 }
+
+# nt ARGS...: natstool against this test's server; stdout to $(T nt.out),
+# stderr to $(T nt.err); sets $status.
+nt() {
+    status=0
+    "$NATSTOOL" "$NATS_URL" "$@" >"$(T nt.out)" 2>"$(T nt.err)" || status=$?
+}
+
+# ok ARGS...: nt that must succeed.
+ok() {
+    nt "$@"
+    [ "$status" -eq 0 ] || fail "natstool $* exited $status: $(cat "$(T nt.err)")"
+}

@@ -16,19 +16,6 @@ teardown() {
     kill_bg
 }
 
-# nt ARGS...: natstool against this test's server; stdout to $(T nt.out),
-# stderr to $(T nt.err); sets $status.
-nt() {
-    status=0
-    "$NATSTOOL" "$NATS_URL" "$@" >"$(T nt.out)" 2>"$(T nt.err)" || status=$?
-}
-
-# ok ARGS...: nt that must succeed.
-ok() {
-    nt "$@"
-    [ "$status" -eq 0 ] || fail "natstool $* exited $status: $(cat "$(T nt.err)")"
-}
-
 # 1000 lines, some empty, with spaces, tabs, quotes, backslashes, UTF-8, CR.
 make_lines() {
     awk 'BEGIN {
