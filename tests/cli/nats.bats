@@ -97,18 +97,6 @@ at_least_once() {
     same_file "$(T exp_all)" "$(T uniq)" || fail "records lost: $(wc -l <"$(T uniq)") of $n distinct"
 }
 
-# 1000 lines, some empty, with spaces, tabs, quotes, backslashes, UTF-8, CR.
-make_lines() {
-    awk 'BEGIN {
-        for (i = 1; i <= 1000; i++) {
-            if (i % 97 == 0) print ""
-            else if (i % 31 == 0) printf "tab\there \"q\" \\ %d\r\n", i
-            else if (i % 13 == 0) printf "  caf\303\251 %d  \n", i
-            else print "line " i
-        }
-    }' >"$(T in)"
-}
-
 # ---------------------------------------------------------------- reading
 
 @test "--from: every message is one record, written in order with the delimiter; all acked (NATS JETSTREAM, Reading)" {

@@ -155,3 +155,15 @@ ok() {
     nt "$@"
     [ "$status" -eq 0 ] || fail "natstool $* exited $status: $(cat "$(T nt.err)")"
 }
+
+# 1000 lines, some empty, with spaces, tabs, quotes, backslashes, UTF-8, CR.
+make_lines() {
+    awk 'BEGIN {
+        for (i = 1; i <= 1000; i++) {
+            if (i % 97 == 0) print ""
+            else if (i % 31 == 0) printf "tab\there \"q\" \\ %d\r\n", i
+            else if (i % 13 == 0) printf "  caf\303\251 %d  \n", i
+            else print "line " i
+        }
+    }' >"$(T in)"
+}

@@ -16,18 +16,6 @@ teardown() {
     kill_bg
 }
 
-# 1000 lines, some empty, with spaces, tabs, quotes, backslashes, UTF-8, CR.
-make_lines() {
-    awk 'BEGIN {
-        for (i = 1; i <= 1000; i++) {
-            if (i % 97 == 0) print ""
-            else if (i % 31 == 0) printf "tab\there \"q\" \\ %d\r\n", i
-            else if (i % 13 == 0) printf "  caf\303\251 %d  \n", i
-            else print "line " i
-        }
-    }' >"$(T in)"
-}
-
 @test "stream-add, pub 1000 lines, count, get reproduces them byte for byte" {
     make_lines
     ok stream-add OUT weir.out
