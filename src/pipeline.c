@@ -3,7 +3,10 @@
  * DESIGN
  *   reader (1)   reads stdin into chunks, frames batches (framer.h) and
  *                hands them to admission (admit.h: limiters, policy,
- *                queue push; what is not admitted is shed, shed.h).
+ *                queue push; what is not admitted is shed, shed.h). With
+ *                --from it pulls messages instead (broker.h), as many as
+ *                the queue has room for, and their outcomes are settled
+ *                with the broker through the shed's hook.
  *   workers (j)  pop batches (whole, or record by record for slow
  *                stages), run their stage (stage.h) and hand the result to
  *                the output (output.h), where the worker whose batch is
@@ -20,8 +23,9 @@
  * the last one wakes the caller with SIGUSR2. A first SIGINT/SIGTERM stops
  * intake (records already read but not admitted are shed as dropped); a
  * failed stdout aborts the queue, and what is left in it is shed at the
- * end. Locks: the queue, sequencer, rejects file and latency histogram
- * each have their own mutex, and none is held while taking another. */
+ * end (with --from, records dropped by a stop go back to the stream). Locks: the queue, sequencer,
+ * rejects file and latency histogram each have their own mutex, and none is held while taking
+ * another. */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -445,9 +449,8 @@ static void hook_settle(void *ctx, const struct batch *b, size_t i, size_t n, en
 /* --nats: connected and set up before anything is read. */
 static int open_broker(struct pipeline *p, int *exit_code)
 {
-    p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS);
-    if (!p->pool || !p->o.nats_url)
-        return p->pool ? 0 : -ENOMEM;
+    if (!p->o.nats_url)
+        return 0;
     char msg[512];
     int rc = broker_open(&p->o, p->pool, CHUNK_SIZE, &p->broker, msg, sizeof msg);
     if (rc) {
@@ -465,6 +468,8 @@ static int open_parts(struct pipeline *p)
     const struct options *o = &p->o;
     size_t inflight = p->nworkers + 1;
     p->queue = queue_new(o->capacity, o->capacity_bytes, inflight);
+    snprintf(p->out_name, sizeof p->out_name, "%s%s", o->nats_to ? "publish to " : "write stdout",
+             o->nats_to ? o->nats_to : "");
     struct output_config oc = {
         .fd = STDOUT_FILENO,
         .target = broker_results(p->broker),
@@ -483,8 +488,6 @@ static int open_parts(struct pipeline *p)
     };
     if (!p->queue)
         return -ENOMEM;
-    snprintf(p->out_name, sizeof p->out_name, "%s%s", o->nats_to ? "publish to " : "write stdout",
-             o->nats_to ? o->nats_to : "");
     int rc = output_new(&oc, &p->out);
     if (rc)
         return rc;
@@ -517,7 +520,7 @@ static int open_parts(struct pipeline *p)
     };
     p->framer = framer_new(&fc);
     p->in = source_new(STDIN_FILENO, o->decompress);
-    if (!p->admit || !p->pool || !p->framer || !p->in)
+    if (!p->admit || !p->framer || !p->in)
         return -ENOMEM;
     if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
@@ -568,7 +571,8 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     p->o = *o;
     p->wake[0] = p->wake[1] = -1;
     p->workers = calloc(o->workers, sizeof *p->workers);
-    if (!p->workers) {
+    p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS); /* input chunks, recycled */
+    if (!p->workers || !p->pool) {
         report_error(&p->rep, "out of memory");
         goto fail;
     }
