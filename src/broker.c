@@ -570,10 +570,7 @@ int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, 
 
 const char *broker_rejects_error(struct broker *br)
 {
-    sync_lock(&br->rej_mu);
-    const char *e = br->rej_err;
-    sync_unlock(&br->rej_mu);
-    return e;
+    return br->rej_err; /* written once, before the -EIO that sends the caller here */
 }
 
 void broker_end_fetch(struct broker *br)

@@ -10,16 +10,6 @@
 load helper
 load nats_helper
 
-setup() {
-    nats_skip_unless_available
-    nats_start
-}
-
-teardown() {
-    nats_stop
-    kill_bg
-}
-
 # info STREAM CONSUMER: the consumer's figures, as JSON in $(T info).
 info() {
     ok info "$1" "$2" || return 1

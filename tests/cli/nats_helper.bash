@@ -1,9 +1,7 @@
 # nats_helper.bash - a private JetStream server per test, and natstool.
 #
 #     load helper
-#     load nats_helper
-#     setup() { nats_skip_unless_available; nats_start; }
-#     teardown() { nats_stop; kill_bg; }
+#     load nats_helper    # also gives each test its own server (setup/teardown)
 #
 # NATSTOOL is tests/nats/natstool.c built next to the weir under test
 # ($(dirname "$WEIR")/natstool, e.g. build/check/natstool); for the release
@@ -166,4 +164,15 @@ make_lines() {
             else print "line " i
         }
     }' >"$(T in)"
+}
+
+# Every test has a server of its own.
+setup() {
+    nats_skip_unless_available
+    nats_start
+}
+
+teardown() {
+    nats_stop
+    kill_bg
 }

@@ -6,16 +6,6 @@
 load helper
 load nats_helper
 
-setup() {
-    nats_skip_unless_available
-    nats_start
-}
-
-teardown() {
-    nats_stop
-    kill_bg
-}
-
 @test "stream-add, pub 1000 lines, count, get reproduces them byte for byte" {
     make_lines
     ok stream-add OUT weir.out
