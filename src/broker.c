@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "common.h"
@@ -157,6 +159,61 @@ static natsStatus set_servers(natsOptions *opts, const char *urls)
     return s;
 }
 
+/* The host of a URL in the --nats list, [p, end): after the scheme and
+ * user, up to the port. */
+static void url_host(const char *p, const char *end, const char **host, size_t *len)
+{
+    const char *scheme = strstr(p, "://");
+    if (scheme && scheme < end)
+        p = scheme + 3;
+    for (const char *at; (at = memchr(p, '@', (size_t)(end - p)));)
+        p = at + 1;
+    const char *stop = *p == '[' ? memchr(p, ']', (size_t)(end - p)) : NULL;
+    *host = stop ? p + 1 : p;
+    *len = stop ? (size_t)(stop - p - 1) : strcspn(p, ":,");
+    if (*host + *len > end)
+        *len = (size_t)(end - *host);
+}
+
+/* TLS: required by --nats-ca, --nats-cert or a tls:// URL, and taken
+ * when a server asks for it. The server's certificate is checked against
+ * --nats-ca (or the system's CAs), and its name against the host of
+ * --nats when every URL of the list names the same host (libnats checks
+ * one name per connection). On failure *what is the flag to blame. */
+static natsStatus set_tls(natsOptions *opts, const struct options *o, const char **what)
+{
+    const char *urls = o->nats_url, *host = NULL;
+    size_t hlen = 0;
+    bool secure = o->nats_ca || o->nats_cert, same = true;
+    for (const char *p = urls; *p;) {
+        const char *end = p + strcspn(p, ","), *h;
+        size_t n;
+        url_host(p + strspn(p, " "), end, &h, &n);
+        same = same && (!host || (n == hlen && strncasecmp(h, host, n) == 0));
+        host = h, hlen = n;
+        secure = secure || strncasecmp(p + strspn(p, " "), "tls://", 6) == 0;
+        p = *end ? end + 1 : end;
+    }
+    natsStatus s = NATS_OK;
+    *what = "--nats";
+    if (secure)
+        s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK && same && hlen) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)MIN(hlen, sizeof name - 1), host);
+        s = natsOptions_SetExpectedHostname(opts, name);
+    }
+    if (s == NATS_OK && o->nats_ca) {
+        *what = "--nats-ca";
+        s = natsOptions_LoadCATrustedCertificates(opts, o->nats_ca);
+    }
+    if (s == NATS_OK && o->nats_cert) {
+        *what = "--nats-cert";
+        s = natsOptions_LoadCertificatesChain(opts, o->nats_cert, o->nats_key);
+    }
+    return s;
+}
+
 static natsStatus new_js(struct broker *br, jsCtx **js, struct publisher *pb)
 {
     jsOptions jo;
@@ -176,11 +233,24 @@ static natsStatus new_js(struct broker *br, jsCtx **js, struct publisher *pb)
 static int dial(struct broker *br, char *msg, size_t len)
 {
     const struct options *o = br->o;
+    const char *files[] = {o->nats_creds, o->nats_ca, o->nats_cert, o->nats_key};
+    static const char *const flags[] = {"--nats-creds", "--nats-ca", "--nats-cert", "--nats-key"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (files[i] && access(files[i], R_OK) != 0) { /* libnats would say less */
+            int e = errno;
+            snprintf(msg, len, "%s %s: %s", flags[i], files[i], strerror(e));
+            return -e;
+        }
+    const char *what = "--nats";
     natsStatus s = natsOptions_Create(&br->opts);
     if (s == NATS_OK)
         s = set_servers(br->opts, o->nats_url);
-    if (s == NATS_OK && o->nats_creds)
+    if (s == NATS_OK)
+        s = set_tls(br->opts, o, &what);
+    if (s == NATS_OK && o->nats_creds) {
+        what = "--nats-creds";
         s = natsOptions_SetUserCredentialsFromFiles(br->opts, o->nats_creds, NULL);
+    }
     if (s == NATS_OK)
         s = natsOptions_SetName(br->opts, "weir");
     if (s == NATS_OK)
@@ -194,14 +264,13 @@ static int dial(struct broker *br, char *msg, size_t len)
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(br->opts, on_reconnected, br);
     if (s != NATS_OK)
-        return fail(msg, len, s, 0,
-                    o->nats_creds && s != NATS_NO_MEMORY ? "--nats-creds" : "--nats");
+        return fail(msg, len, s, 0, what);
     s = natsConnection_Connect(&br->nc, br->opts);
     if (s != NATS_OK) {
-        char shown[256], what[300];
+        char shown[256], dialed[300];
         redact(o->nats_url, shown, sizeof shown);
-        snprintf(what, sizeof what, "--nats %s: cannot connect", shown);
-        return fail(msg, len, s, 0, what);
+        snprintf(dialed, sizeof dialed, "--nats %s: cannot connect", shown);
+        return fail(msg, len, s, 0, dialed);
     }
     br->out.subject = o->nats_to;
     br->rej.subject = o->nats_rejects;

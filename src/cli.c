@@ -143,7 +143,8 @@ struct args {
     struct arg_str *rate, *burst, *brate, *bburst, *stats, *interval;
     struct arg_lit *progress, *noprogress;
     struct arg_str *metrics;
-    struct arg_str *nats, *from, *subject, *to, *rejsubj, *creds, *ntmo, *ackwait, *idle;
+    struct arg_str *nats, *from, *subject, *to, *rejsubj, *creds, *ca, *cert, *key, *ntmo, *ackwait,
+        *idle;
     struct arg_lit *quiet, *help, *version;
     struct arg_end *end;
 };
@@ -192,6 +193,9 @@ static void args_new(struct args *a)
     a->to = arg_str0(NULL, "to", "SUBJECT", "publish results to JetStream, not stdout");
     a->rejsubj = arg_str0(NULL, "rejects-subject", "S", "--from: publish shed records to S");
     a->creds = arg_str0(NULL, "nats-creds", "FILE", "NATS user credentials file");
+    a->ca = arg_str0(NULL, "nats-ca", "FILE", "NATS over TLS, trusting the CAs in FILE");
+    a->cert = arg_str0(NULL, "nats-cert", "FILE", "NATS TLS client certificate (PEM)");
+    a->key = arg_str0(NULL, "nats-key", "FILE", "private key of --nats-cert (PEM)");
     a->ntmo = arg_str0(NULL, "nats-timeout", "DUR", "NATS server gone this long: exit 1 (30s)");
     a->ackwait =
         arg_str0(NULL, "ack-wait", "DUR", "--from: ack wait of a consumer weir creates (30s)");
@@ -598,20 +602,27 @@ static bool good_name(const char *s, size_t len)
  * subjects that replace them. */
 static int parse_nats(const struct args *a, struct options *o)
 {
-    const int with_nats[] = {a->from->count, a->to->count,      a->rejsubj->count, a->creds->count,
-                             a->ntmo->count, a->subject->count, a->ackwait->count, a->idle->count};
+    const int with_nats[] = {a->from->count,    a->to->count,   a->rejsubj->count,
+                             a->creds->count,   a->ca->count,   a->cert->count,
+                             a->key->count,     a->ntmo->count, a->subject->count,
+                             a->ackwait->count, a->idle->count};
     static const char *const nats_flags[] = {"--from",       "--to",           "--rejects-subject",
-                                             "--nats-creds", "--nats-timeout", "--subject",
+                                             "--nats-creds", "--nats-ca",      "--nats-cert",
+                                             "--nats-key",   "--nats-timeout", "--subject",
                                              "--ack-wait",   "--idle-exit"};
     if (!a->nats->count)
-        return refuse_without("--nats URL", with_nats, nats_flags, 8);
+        return refuse_without("--nats URL", with_nats, nats_flags, 11);
     o->nats_url = a->nats->sval[0];
     if (!a->from->count && !a->to->count) {
         usage("--nats needs --from STREAM/CONSUMER or --to SUBJECT");
         return -1;
     }
-    if (!a->from->count && refuse_without("--from", with_nats + 5, nats_flags + 5, 3))
+    if (!a->from->count && refuse_without("--from", with_nats + 8, nats_flags + 8, 3))
         return -1;
+    if (a->cert->count != a->key->count) {
+        usage("--nats-cert and --nats-key go together: give both");
+        return -1;
+    }
     if (a->from->count) {
         const char *f = o->nats_from = a->from->sval[0], *slash = strchr(f, '/');
         if (!slash || !good_name(f, (size_t)(slash - f)) ||
@@ -629,6 +640,9 @@ static int parse_nats(const struct args *a, struct options *o)
     o->nats_to = a->to->count ? a->to->sval[0] : NULL;
     o->nats_rejects = a->rejsubj->count ? a->rejsubj->sval[0] : NULL;
     o->nats_creds = a->creds->count ? a->creds->sval[0] : NULL;
+    o->nats_ca = a->ca->count ? a->ca->sval[0] : NULL;
+    o->nats_cert = a->cert->count ? a->cert->sval[0] : NULL;
+    o->nats_key = a->key->count ? a->key->sval[0] : NULL;
     if (o->nats_to && o->compress) {
         usage("-z/--compress and --to conflict: messages are not compressed");
         return -1;
@@ -819,12 +833,13 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     struct args a;
     args_new(&a);
     void *table[] = {
-        a.null,    a.delim,   a.maxrec, a.cap,     a.capb,    a.jobs,     a.unord,    a.pol,
-        a.tmo,     a.rej,     a.ops,    a.exec,    a.coproc,  a.pipe,     a.block,    a.blockr,
-        a.jtmo,    a.retries, a.onerr,  a.decomp,  a.comp,    a.level,    a.cthreads, a.force,
-        a.rate,    a.burst,   a.brate,  a.bburst,  a.stats,   a.interval, a.progress, a.noprogress,
-        a.metrics, a.nats,    a.from,   a.subject, a.to,      a.rejsubj,  a.creds,    a.ntmo,
-        a.ackwait, a.idle,    a.quiet,  a.help,    a.version, a.end};
+        a.null,    a.delim,    a.maxrec,   a.cap,        a.capb,    a.jobs,    a.unord,
+        a.pol,     a.tmo,      a.rej,      a.ops,        a.exec,    a.coproc,  a.pipe,
+        a.block,   a.blockr,   a.jtmo,     a.retries,    a.onerr,   a.decomp,  a.comp,
+        a.level,   a.cthreads, a.force,    a.rate,       a.burst,   a.brate,   a.bburst,
+        a.stats,   a.interval, a.progress, a.noprogress, a.metrics, a.nats,    a.from,
+        a.subject, a.to,       a.rejsubj,  a.creds,      a.ca,      a.cert,    a.key,
+        a.ntmo,    a.ackwait,  a.idle,     a.quiet,      a.help,    a.version, a.end};
     enum cli_action r = CLI_USAGE;
     if (arg_nullcheck(table) != 0) {
         fputs("weir: out of memory\n", stderr);

@@ -71,6 +71,9 @@ struct options {
     const char *nats_to;      /* --to SUBJECT, or NULL: stdout */
     const char *nats_rejects; /* --rejects-subject, or NULL */
     const char *nats_creds;   /* --nats-creds FILE, or NULL */
+    const char *nats_ca;      /* --nats-ca FILE: TLS, trusting these CAs; or NULL */
+    const char *nats_cert;    /* --nats-cert FILE: TLS client certificate, or NULL */
+    const char *nats_key;     /* --nats-key FILE: its private key (with nats_cert) */
     int64_t nats_timeout_ns;  /* --nats-timeout: server gone this long is an error */
     int64_t ack_wait_ns;      /* --ack-wait of a consumer weir creates */
     int64_t idle_exit_ns;     /* --idle-exit: end after no message this long, 0 = never */

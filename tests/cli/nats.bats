@@ -550,6 +550,97 @@ auth_server() {
     [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q "no.creds" "$ERR" || fail "$stderr"
 }
 
+# pki: a test CA, a server certificate for 127.0.0.1 and a client
+# certificate signed by it, and a second CA that signed neither, in $(T pki).
+pki() {
+    local d
+    d=$(T pki)
+    mkdir -p "$d"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$1.key" 2>/dev/null; }
+    ca() { key "$1" && openssl req -x509 -new -key "$d/$1.key" -subj "/CN=$1" -days 2 -out "$d/$1.pem"; }
+    leaf() {
+        key "$1" && openssl req -new -key "$d/$1.key" -subj "/CN=$1" -out "$d/$1.csr" &&
+            openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+                -days 2 -extfile <(printf '%s\n' "$2") -out "$d/$1.pem" 2>/dev/null
+    }
+    ca ca && ca other &&
+        leaf server "subjectAltName=IP:127.0.0.1" &&
+        leaf client "extendedKeyUsage=clientAuth" || fail "openssl could not make the test certificates"
+}
+
+# tls_server [ARGS...]: a second nats-server -js speaking TLS only, with the
+# server certificate of pki, on a free port ($TLS_PORT); killed in teardown.
+tls_server() {
+    local d
+    d=$(T pki)
+    TLS_PORT=$(_nats_free_port)
+    mkdir -p "$(T tls)"
+    nats-server -js -a 127.0.0.1 -p "$TLS_PORT" -sd "$(T tls)" \
+        --tls --tlscert "$d/server.pem" --tlskey "$d/server.key" "$@" >"$(T tls.log)" 2>&1 3>&- &
+    BG_PIDS+=("$!")
+    wait_until 10 grep -q 'Server is ready' "$(T tls.log)" ||
+        fail "TLS server did not start: $(tail -n 5 "$(T tls.log)")"
+}
+
+# refused ARGS...: weir exits 1 with one line saying it cannot connect.
+refused() {
+    wrun "$@" </dev/null
+    [ "$status" -eq 1 ] || fail "weir $*: exit $status: $stderr"
+    [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^weir: --nats .*: cannot connect' "$ERR" ||
+        fail "weir $*: $stderr"
+}
+
+@test "TLS: --nats-ca trusts the server's CA; a tls:// URL needs TLS; an untrusted or misnamed server is refused" {
+    pki
+    tls_server
+    local ca=$(T pki)/ca.pem url=nats://127.0.0.1:$TLS_PORT
+    # the whole path over TLS: weir creates the stream, publishes, reads
+    wrun --nats "$url" --nats-ca "$ca" --from IN/C --subject jobs.in --idle-exit 100ms
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    seq 1 100 >"$(T in)"
+    wrun --nats "tls://127.0.0.1:$TLS_PORT" --nats-ca "$ca" --to jobs.in <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    wrun --nats "$url" --nats-ca "$ca" --from IN/C --idle-exit 300ms
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    # not trusted: no CA (the system's do not know the test CA), another CA
+    refused --nats "$url" --from IN/C
+    grep -q -i certificate "$ERR" || fail "$stderr"
+    refused --nats "$url" --nats-ca "$(T pki)/other.pem" --from IN/C
+    # the certificate names 127.0.0.1, not localhost
+    refused --nats "tls://localhost:$TLS_PORT" --nats-ca "$ca" --from IN/C
+    # a server without TLS is refused when TLS is asked for
+    refused --nats "tls://127.0.0.1:$NATS_PORT" --from IN/C
+    refused --nats "$NATS_URL" --nats-ca "$ca" --from IN/C
+    # a CA file that cannot be read names the flag and the file
+    wrun --nats "$url" --nats-ca "$(T none.pem)" --from IN/C
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^weir: --nats-ca .*none.pem: No such file' "$ERR" || fail "$stderr"
+}
+
+@test "TLS: a server that verifies clients takes --nats-cert and --nats-key, and refuses weir without them" {
+    pki
+    local d=$(T pki)
+    tls_server --tlsverify --tlscacert "$d/ca.pem"
+    local url=nats://127.0.0.1:$TLS_PORT
+    refused --nats "$url" --nats-ca "$d/ca.pem" --to x
+    seq 1 10 >"$(T in)"
+    wrun --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/client.pem" --nats-key "$d/client.key" \
+        --from IN/C --subject jobs.in --idle-exit 100ms
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    wrun --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/client.pem" --nats-key "$d/client.key" \
+        --to jobs.in <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    wrun --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/client.pem" --nats-key "$d/client.key" \
+        --from IN/C --idle-exit 300ms
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    # a key that is not the certificate's
+    wrun --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/client.pem" --nats-key "$d/server.key" --to x
+    [ "$status" -eq 1 ] || fail "exit $status: $stderr"
+    [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q '^weir: --nats-cert: ' "$ERR" || fail "$stderr"
+}
+
 @test "runtime errors exit 1: a missing stream without --subject, a subject no stream takes" {
     wrun --nats "$NATS_URL" --from NOPE/C
     [ "$status" -eq 1 ] || fail "exit $status: $stderr"
@@ -581,5 +672,8 @@ auth_server() {
 --nats $u --to y --rejects-subject s
 --nats $u --to y --idle-exit 1s
 --nats $u --from IN/C --idle-exit soon
+--nats-ca ca.pem --to y
+--nats $u --to y --nats-cert c.pem
+--nats $u --to y --nats-key c.key
 EOF
 }
