@@ -270,7 +270,11 @@ static int dial(struct broker *br, char *msg, size_t len)
         char shown[256], dialed[300];
         redact(o->nats_url, shown, sizeof shown);
         snprintf(dialed, sizeof dialed, "--nats %s: cannot connect", shown);
-        return fail(msg, len, s, 0, dialed);
+        int rc = fail(msg, len, s, 0, dialed);
+        if (strstr(msg, "got ''") || strstr(msg, "SSL_write error: (null)")) /* libnats's words */
+            snprintf(msg, len, "%s: the server closed the connection%s", dialed,
+                     o->nats_cert ? "" : " (does it want a client certificate? --nats-cert)");
+        return rc;
     }
     br->out.subject = o->nats_to;
     br->rej.subject = o->nats_rejects;

@@ -624,6 +624,9 @@ refused() {
     tls_server --tlsverify --tlscacert "$d/ca.pem"
     local url=nats://127.0.0.1:$TLS_PORT
     refused --nats "$url" --nats-ca "$d/ca.pem" --to x
+    grep -q 'closed the connection (does it want a client certificate? --nats-cert)' "$ERR" || fail "$stderr"
+    refused --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/other.pem" --nats-key "$d/other.key" --to x
+    grep -q 'closed the connection$' "$ERR" || fail "$stderr"
     seq 1 10 >"$(T in)"
     wrun --nats "$url" --nats-ca "$d/ca.pem" --nats-cert "$d/client.pem" --nats-key "$d/client.key" \
         --from IN/C --subject jobs.in --idle-exit 100ms
