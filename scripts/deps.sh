@@ -15,6 +15,7 @@ libargtable2-dev:
 libzstd-dev:
 libnats-dev:
 nats-server:nats-server
+openssl:openssl
 bats:bats
 mandoc:mandoc
 clang:clang
