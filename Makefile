@@ -101,7 +101,7 @@ check-asan: deps
 
 # ThreadSanitizer over the whole suite (setarch -R: TSan needs a narrow mmap layout).
 check-tsan: deps
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  setarch -R $(MAKE) --no-print-directory VARIANT=tsan CC=clang check-unit check-cli
 
 check-sanitize: check-asan check-tsan

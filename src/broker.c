@@ -177,9 +177,10 @@ static void url_host(const char *p, const char *end, const char **host, size_t *
 
 /* TLS: required by --nats-ca, --nats-cert or a tls:// URL, and taken
  * when a server asks for it. The server's certificate is checked against
- * --nats-ca (or the system's CAs), and its name against the host of
- * --nats when every URL of the list names the same host (libnats checks
- * one name per connection). On failure *what is the flag to blame. */
+ * --nats-ca (or the system's CAs); when TLS is required, its name too,
+ * against the host of --nats if every URL of the list names the same host
+ * (libnats checks one name per connection). On failure *what is the flag
+ * to blame. */
 static natsStatus set_tls(natsOptions *opts, const struct options *o, const char **what)
 {
     const char *urls = o->nats_url, *host = NULL;
@@ -198,7 +199,7 @@ static natsStatus set_tls(natsOptions *opts, const struct options *o, const char
     *what = "--nats";
     if (secure)
         s = natsOptions_SetSecure(opts, true);
-    if (s == NATS_OK && same && hlen) {
+    if (s == NATS_OK && secure && same && hlen) { /* (an SSL context: only for TLS) */
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)MIN(hlen, sizeof name - 1), host);
         s = natsOptions_SetExpectedHostname(opts, name);
