@@ -328,12 +328,14 @@ static size_t block_fit(const struct batch *b, size_t recs, size_t bytes, size_t
     return k;
 }
 
-/* Takes consecutive head batches, as a list, up to a block's bounds. */
+/* Takes consecutive head batches, as a list, up to a block's bounds and
+ * up to a gap in their record numbers (records shed or failed before
+ * admission): joined, the block numbers its records on from the first. */
 static struct batch *take_block(struct queue *q, size_t max_records, size_t max_bytes)
 {
     struct batch *list = NULL, **tail = &list;
     size_t recs = 0, bytes = 0;
-    while (q->head) {
+    while (q->head && (!list || q->head->recno0 == list->recno0 + recs)) {
         size_t k = block_fit(q->head, recs, bytes, max_records, max_bytes);
         if (k == 0)
             break;

@@ -21,10 +21,11 @@ ifield() {
     jq -r ".$1" "$(T info)"
 }
 
-# all_acked [N]: consumer IN/C holds nothing: no message waits for an
-# ack or in the stream; with N, the ack floor is N (all N acked).
+# all_acked [N [CONSUMER]]: consumer IN/C (or IN/CONSUMER) holds nothing:
+# no message waits for an ack or in the stream; with N, the ack floor is N
+# (all N acked).
 all_acked() {
-    info IN C
+    info IN "${2:-C}"
     [ "$(ifield num_ack_pending)" -eq 0 ] && [ "$(ifield num_pending)" -eq 0 ] &&
         { [ -z "${1:-}" ] || [ "$(ifield ack_floor)" -eq "$1" ]; } || fail "not all acked: $(cat "$(T info)")"
 }
@@ -414,20 +415,28 @@ at_least_once() {
     all_acked 600
 }
 
-@test "a message longer than --max-record fails whole into the rejects file; the others are done" {
+@test "a message longer than --max-record fails whole into the rejects file; the others are done and acked, with --pipe too" {
     awk 'BEGIN { for (i = 1; i <= 100; i++) print (i % 10 == 0 ? "long-message-" i : i) }' >"$(T in)"
     ok stream-add IN jobs.in
     publish jobs.in "$(T in)"
-    wrun --nats "$NATS_URL" --from IN/C --idle-exit 500ms --max-record 5 --rejects "$(T rej)" --stats json
-    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
-    grep -v long "$(T in)" >"$(T exp)"
-    same_file "$(T exp)" "$OUT"
-    grep long "$(T in)" >"$(T exp)"
-    same_file "$(T exp)" "$(T rej)"
-    [ "$(jget "$ERR" .records_failed)" -eq 10 ]
-    [ "$(jget "$ERR" .records_done)" -eq 90 ]
-    check_invariant "$ERR"
-    all_acked 100
+    local c stage
+    for c in C P; do
+        # --pipe joins fetched messages into blocks: around the failed ones
+        # too, each result must ack its own message
+        [[ $c == C ]] && stage=(-e cat) || stage=(-j1 --pipe -- cat)
+        rm -f "$(T rej)"
+        wrun --nats "$NATS_URL" --from IN/$c --idle-exit 500ms --max-record 5 --rejects "$(T rej)" \
+            --stats json "${stage[@]}"
+        [ "$status" -eq 0 ] || fail "$c: exit $status: $stderr"
+        grep -v long "$(T in)" >"$(T exp)"
+        same_file "$(T exp)" "$OUT"
+        grep long "$(T in)" >"$(T exp)"
+        same_file "$(T exp)" "$(T rej)"
+        [ "$(jget "$ERR" .records_failed)" -eq 10 ]
+        [ "$(jget "$ERR" .records_done)" -eq 90 ]
+        check_invariant "$ERR"
+        all_acked 100 "$c"
+    done
 }
 
 # ---------------------------------------------------------------- the server

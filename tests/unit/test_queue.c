@@ -452,6 +452,44 @@ static void test_inflight(void)
     queue_free(q);
 }
 
+/* A block (pop_block, for --pipe) joins batches only while their record
+ * numbers run on: records missing in between (failed or shed before
+ * admission) end it, or the joined block would number its records wrong. */
+static void test_pop_block(void)
+{
+    struct queue *q = queue_new(100, 1 << 20, 10);
+    struct batch *in[3] = {mk(1, 3, 3), mk(4, 2, 3), mk(8, 2, 3)}; /* 6 and 7 are missing */
+    for (int i = 0; i < 3; i++)
+        queue_push(q, &in[i], 0);
+    struct batch *b = NULL;
+    char got[64];
+    queue_pop_block(q, 0, 1 << 20, &b);
+    render(b, got, sizeof got);
+    is_str(got, "1,2,3,4,5", "the first block: records 1-5, up to the gap");
+    free_list(b);
+    queue_release(q);
+    queue_pop_block(q, 0, 1 << 20, &b);
+    render(b, got, sizeof got);
+    is_str(got, "8,9", "the next block starts after it");
+    free_list(b);
+    queue_release(q);
+    in[0] = mk(10, 3, 3);
+    in[1] = mk(13, 3, 3);
+    queue_push(q, &in[0], 0);
+    queue_push(q, &in[1], 0);
+    queue_pop_block(q, 4, 1 << 20, &b);
+    render(b, got, sizeof got);
+    is_str(got, "10,11,12,13", "a block of 4 records takes one of the next batch");
+    free_list(b);
+    queue_release(q);
+    queue_pop_block(q, 0, 8, &b);
+    render(b, got, sizeof got);
+    is_str(got, "14,15", "a block of 8 bytes: two records of 4");
+    free_list(b);
+    queue_release(q);
+    queue_free(q);
+}
+
 static void test_pop_split(void)
 {
     struct queue *q = queue_new(5, 1 << 20, 10);
@@ -900,6 +938,7 @@ int main(void)
     test_abort();
     test_inflight();
     test_pop_split();
+    test_pop_block();
     test_trypop();
     test_forever_push_through_pops();
     test_evict();
