@@ -428,8 +428,10 @@ static bool hook_returns(void *ctx, enum outcome why)
 {
     struct pipeline *p = ctx;
     enum outcome as;
-    /* unfinished at a stop, or the results cannot be published */
-    return (why == OUTCOME_DROPPED && intake_stopped(p, &as)) || output_error(p->out);
+    /* unfinished at a stop, as the stop counts them: dropped, or failed
+     * when the output failed; records that failed on their own while
+     * stdout is closed are final (rejected) */
+    return intake_stopped(p, &as) && why == as;
 }
 
 /* A --rejects-subject that fails stops the run (exit 1), as its records

@@ -314,26 +314,40 @@ at_least_once() {
     once_each 300 "$(T a.out)" "$OUT"
 }
 
-@test "stdout closed: exit 141, the messages not written are handed back" {
+@test "stdout closed: exit 141, the messages not written are handed back; those failed on their own are rejected" {
+    # every tenth message is too long for --max-record: failed, whatever the stop
+    seq 1 3000 | sed 's/.*5$/&&&&&/' >"$(T in)"
     ok stream-add IN jobs.in
-    ok pub jobs.in --count 3000
+    publish jobs.in "$(T in)"
     ok consumer-add IN C
-    "$WEIR" --nats "$NATS_URL" --from IN/C -c 64 -e sleep:1ms --stats json \
-        </dev/null 2>"$(T a.err)" 3>&- | head -n 5 >"$(T a.out)"
+    "$WEIR" --nats "$NATS_URL" --from IN/C -c 64 -e sleep:1ms --max-record 6 --rejects "$(T rej1)" \
+        --stats json </dev/null 2>"$(T a.err)" 3>&- | head -n 5 >"$(T a.out)"
     local rc=${PIPESTATUS[0]}
     [ "$rc" -eq 141 ] || fail "exit $rc: $(cat "$(T a.err)")"
     check_invariant "$(T a.err)"
-    (($(jget "$(T a.err)" .records_returned) > 0)) || fail "nothing returned: $(cat "$(T a.err)")"
+    local returned dropped failed
+    returned=$(jget "$(T a.err)" .records_returned)
+    dropped=$(jget "$(T a.err)" .records_dropped)
+    failed=$(jget "$(T a.err)" .records_failed)
+    ((returned > 0 && returned <= dropped)) || fail "returned $returned, dropped $dropped: $(cat "$(T a.err)")"
+    # the rejects hold exactly the failed ones, all too long
+    [ "$(wc -l <"$(T rej1)")" -eq "$failed" ] && ! awk 'length($0) <= 6' "$(T rej1)" | grep -q . ||
+        fail "failed $failed, rejects: $(head -c 300 "$(T rej1)")"
     # it stopped reading: nothing it handed back came to it again
     [ "$(jget "$(T a.err)" .records_redelivered)" -eq 0 ] ||
         fail "fetched again after the stop: $(json_line "$(T a.err)")"
-    # everything but what weir wrote to the pipe is delivered to the next run
-    wrun --nats "$NATS_URL" --from IN/C --idle-exit 1s --stats json
+    # everything but what weir wrote to the pipe or rejected is delivered
+    # to the next run
+    wrun --nats "$NATS_URL" --from IN/C --idle-exit 1s --max-record 6 --rejects "$(T rej2)" --stats json
     [ "$status" -eq 0 ] || fail "exit $status: $stderr"
-    local written
+    local written long
     written=$(jget "$(T a.err)" .records_done)
-    [ "$(jget "$ERR" .records_done)" -eq $((3000 - written)) ] ||
+    long=$(awk 'length($0) > 6' "$(T in)" | wc -l)
+    [ "$(jget "$ERR" .records_done)" -eq $((3000 - long - written)) ] ||
         fail "first wrote $written, second did $(jget "$ERR" .records_done)"
+    [ "$(jget "$ERR" .records_failed)" -eq $((long - failed)) ] ||
+        fail "first failed $failed, second $(jget "$ERR" .records_failed)"
+    all_acked
 }
 
 # ---------------------------------------------------------------- backpressure and policies
