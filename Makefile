@@ -80,7 +80,7 @@ $(NATSTOOL): tests/nats/natstool.c
 # `make check`: the -Werror build, unit tests, then CLI tests against it.
 check: deps
 	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli
-	PROPS_N=200 $(MAKE) --no-print-directory VARIANT=check check-props
+	PROPS_N=200 NATS_PROPS_N=40 $(MAKE) --no-print-directory VARIANT=check check-props
 
 check-unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
@@ -89,14 +89,19 @@ check-cli: $(BIN) $(SHIM) $(NATSTOOL)
 	WEIR=$(abspath $(BIN)) bats tests/cli
 
 # Seeded random configurations checked against a model (tests/props/README.md):
-# PROPS_N (200), PROPS_SEED (printed; PROPS_SEED=S PROPS_N=1 replays one), PROPS_J.
-check-props: $(BIN)
+# PROPS_N (200), PROPS_SEED (printed; PROPS_SEED=S PROPS_N=1 replays one), PROPS_J;
+# then NATS_PROPS_N (20) of them reading a JetStream consumer on a private
+# nats-server (nats_props.py; its own PROPS_SEED is printed too).
+NATS_PROPS_N ?= 20
+check-props: $(BIN) $(NATSTOOL)
 	WEIR=$(abspath $(BIN)) python3 tests/props/props.py
+	WEIR=$(abspath $(BIN)) NATSTOOL=$(abspath $(NATSTOOL)) PROPS_N=$(NATS_PROPS_N) \
+	  python3 tests/props/nats_props.py
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite, and 40
-# random configurations.
+# random configurations (10 with NATS).
 check-asan: deps
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 PROPS_N=40 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 PROPS_N=40 NATS_PROPS_N=10 \
 	  $(MAKE) --no-print-directory VARIANT=asan CC=clang check-unit check-cli check-props
 
 # ThreadSanitizer over the whole suite (setarch -R: TSan needs a narrow mmap layout).

@@ -196,6 +196,56 @@ def pick(rng, weighted):
     return rng.choices([k for k, _ in items], [w for _, w in items])[0]
 
 
+def draw_policy(rng):
+    """(policy, -t value or None)."""
+    policy = pick(rng, (("block", 35), ("drop", 20), ("drop-oldest", 15), ("timeout", 15),
+                        ("fail", 15)))
+    timeout = None
+    if policy == "timeout":
+        timeout = rng.choice(["0", "1ms", "5ms", "20ms"])
+    elif policy == "fail":
+        timeout = rng.choice([None, "0", "1ms", "10ms", "100ms"])
+    return policy, timeout
+
+
+def draw_stage(rng, kind, delim, p_slow=0.3):
+    """(stage, slow op or None) of a kind: "ops" (built-in operations, a
+    sleep: or spin: among them with probability p_slow), "exec", "coproc"
+    or "pipe" (a COMMAND from model.py's table)."""
+    if kind == "ops":
+        fast = ["cat", "upper", "lower"] + ["grep:" + p for p, _ in model.PATTERNS] + [
+            "grepv:" + p for p, _ in model.PATTERNS]
+        ops = [rng.choice(fast) for _ in range(rng.randint(0, 3))]
+        slow = None
+        if rng.random() < p_slow:
+            slow = rng.choice(["sleep:100us", "sleep:300us", "sleep:1ms", "sleep:2ms",
+                               "spin:20us", "spin:100us", "spin:500us"])
+            ops.insert(rng.randint(0, len(ops)), slow)
+        return model.ops_stage(ops), slow
+    table = {"exec": model.exec_stages, "coproc": model.coproc_stages,
+             "pipe": model.pipe_stages}[kind](delim)
+    return rng.choice(table), None
+
+
+def draw_blocks(rng, c, kind):
+    """--block and --block-records for a pipe stage; and since a COMMAND's
+    output bounded by --capacity-bytes fails its job, c.cap_bytes raised
+    above what the stage writes, so that the model stays deterministic."""
+    c.block = c.block_records = None
+    if kind == "ops":
+        return
+    st = c.stage
+    longest = max([len(p) + 8 for p in c.payloads] + [0])
+    if kind == "pipe":
+        c.block = rng.choice([None, 1, 16, K, 64 * K])
+        if rng.random() < 0.5 or st.get("job_fails"):
+            c.block_records = 1 if st.get("job_fails") else rng.choice([1, 2, 7, 50])
+        longest = 3 * max(c.block or M, longest)
+    if c.cap_bytes is not None and c.cap_bytes < longest:
+        c.cap_bytes = None if longest > M else rng.choice(
+            [x for x in (4 * K, 64 * K, M) if x >= longest])
+
+
 def gen_config(seed):
     rng = random.Random(seed)
     c = Config()
@@ -204,23 +254,8 @@ def gen_config(seed):
     c.delim, dflags, _ = DELIMS[c.dname]
 
     kind = pick(rng, (("ops", 50), ("exec", 17), ("coproc", 17), ("pipe", 16)))
-    c.sed3q = False
-    if kind == "ops":
-        fast = ["cat", "upper", "lower"] + ["grep:" + p for p, _ in model.PATTERNS] + [
-            "grepv:" + p for p, _ in model.PATTERNS]
-        ops = [rng.choice(fast) for _ in range(rng.randint(0, 3))]
-        c.slow = None
-        if rng.random() < 0.3:
-            c.slow = rng.choice(["sleep:100us", "sleep:300us", "sleep:1ms", "sleep:2ms",
-                                 "spin:20us", "spin:100us", "spin:500us"])
-            ops.insert(rng.randint(0, len(ops)), c.slow)
-        c.stage = model.ops_stage(ops)
-    else:
-        c.slow = None
-        table = {"exec": model.exec_stages, "coproc": model.coproc_stages,
-                 "pipe": model.pipe_stages}[kind](c.delim)
-        c.stage = rng.choice(table)
-        c.sed3q = kind == "coproc" and c.delim in (b"\n", b"\0") and rng.random() < 0.2
+    c.stage, c.slow = draw_stage(rng, kind, c.delim)
+    c.sed3q = kind == "coproc" and c.delim in (b"\n", b"\0") and rng.random() < 0.2
     st = c.stage
 
     # shape, and the number of records the time budget allows
@@ -265,13 +300,7 @@ def gen_config(seed):
     c.payloads = payloads
 
     # queue, workers, order
-    c.policy = pick(rng, (("block", 35), ("drop", 20), ("drop-oldest", 15), ("timeout", 15),
-                          ("fail", 15)))
-    c.timeout = None
-    if c.policy == "timeout":
-        c.timeout = rng.choice(["0", "1ms", "5ms", "20ms"])
-    elif c.policy == "fail":
-        c.timeout = rng.choice([None, "0", "1ms", "10ms", "100ms"])
+    c.policy, c.timeout = draw_policy(rng)
     c.cap = rng.choice([None, None, 1, 2, 3, 8, 64, 1000])
     c.cap_bytes = rng.choice([None, None, None, 1, 100, 4 * K, 64 * K, M])
     c.unordered = rng.random() < 0.4
@@ -279,20 +308,7 @@ def gen_config(seed):
         c.cap_bytes = rng.choice([64 * K, 256 * K, M])
         c.cap = rng.choice([None, 16, 256])
 
-    # a COMMAND's output bounded by --capacity-bytes fails its job: keep the
-    # bound above what the stage writes, so the model stays deterministic
-    c.block = c.block_records = None
-    if kind != "ops":
-        longest = max([len(p) + 8 for p in payloads] + [0])
-        if kind == "pipe":
-            c.block = rng.choice([None, 1, 16, K, 64 * K])
-            if rng.random() < 0.5 or st.get("job_fails"):
-                c.block_records = 1 if st.get("job_fails") else rng.choice([1, 2, 7, 50])
-            blk = max(c.block or M, longest)
-            longest = 3 * blk
-        if c.cap_bytes is not None and c.cap_bytes < longest:
-            c.cap_bytes = None if longest > M else rng.choice(
-                [x for x in (4 * K, 64 * K, M) if x >= longest])
+    draw_blocks(rng, c, kind)
 
     # command options
     c.on_error = c.retries = c.job_timeout = None
@@ -406,6 +422,21 @@ def sed3q(c, rng):
     c.stage = model.sed3q_stage(c.delim, c.payloads, c.max_record, c.retries)
 
 
+def command_args(c):
+    """The options of a COMMAND stage: --block, --block-records,
+    --on-error, --retries."""
+    a = []
+    if c.block is not None:
+        a += ["--block", size_str(c.block)]
+    if c.block_records is not None:
+        a += ["--block-records", str(c.block_records)]
+    if c.on_error:
+        a += ["--on-error", c.on_error]
+    if c.retries:
+        a += ["--retries", str(c.retries)]
+    return a
+
+
 def build_args(c, dflags, rng):
     a = ["--stats", "json"] if rng.random() < 0.5 else ["--stats=json"]
     a += dflags
@@ -445,14 +476,7 @@ def build_args(c, dflags, rng):
     if st["kind"] == "ops":
         a += st["args"]
         return a
-    if c.block is not None:
-        a += ["--block", size_str(c.block)]
-    if c.block_records is not None:
-        a += ["--block-records", str(c.block_records)]
-    if c.on_error:
-        a += ["--on-error", c.on_error]
-    if c.retries:
-        a += ["--retries", str(c.retries)]
+    a += command_args(c)
     if c.job_timeout:
         a += ["--job-timeout", c.job_timeout]
     a += st["flag"]
@@ -551,6 +575,104 @@ def reader(fd, sink, slow, rng):
         os.close(fd)
 
 
+def stdout_for(consumer, head_bytes, outpath):
+    """weir's stdout for its consumer: "file" (outpath), "pipe" (read at
+    once), "slow" (a slow reader) or "head" (head -c head_bytes); (what
+    Popen takes, how the command line says it)."""
+    if consumer == "file":
+        return open(outpath, "wb"), "> out"
+    return subprocess.PIPE, {"pipe": "| (read at once) > out",
+                             "slow": "| (slow reader: stalls up to 100 ms, then 1-4096 bytes "
+                                     "per read, up to 2 ms apart) > out",
+                             "head": "| head -c %s > out" % head_bytes}[consumer]
+
+
+def consume_stdout(p, stdout, consumer, head_bytes, outpath, sink, rng, threads):
+    """Once weir (p) runs: close the runner's copy of the stdout file, or
+    start what reads the pipe: head -c into outpath, or a reader thread
+    (put in threads) into sink. head's process, or None."""
+    if consumer == "file":
+        stdout.close()
+        return None
+    if consumer == "head":
+        with open(outpath, "wb") as f:
+            head = subprocess.Popen(["head", "-c", str(head_bytes)], stdin=p.stdout, stdout=f)
+        p.stdout.close()
+        return head
+    t = threading.Thread(target=reader, args=(os.dup(p.stdout.fileno()), sink,
+                                              consumer == "slow", rng))
+    p.stdout.close()
+    threads.append(t)
+    t.start()
+    return None
+
+
+def wait_weir(proc, o):
+    """Reap weir (a Proc), killed after RUN_LIMIT * SCALE s (o.hung then);
+    its exit code as subprocess gives it. proc takes no more signals once
+    weir has exited, before its pid is freed."""
+    p = proc.p
+
+    def watchdog():
+        o.hung = True
+        proc.send(signal.SIGKILL)
+
+    dog = threading.Timer(RUN_LIMIT * SCALE, watchdog)
+    dog.start()
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+    with proc.lock:
+        proc.alive = False
+    _, status, _ = os.wait4(p.pid, 0)
+    dog.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode
+
+
+def reap(o, threads, children):
+    """After weir: join the runner's threads (a note in o for one that does
+    not finish) and wait for its other processes (None: none), killed when
+    they take over 10 s."""
+    for t in threads:
+        t.join(10 * SCALE)
+        if t.is_alive():
+            o.notes.append("a helper thread did not finish")
+    for child in children:
+        if child is None:
+            continue
+        try:
+            child.wait(10 * SCALE)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def read_stdout(consumer, sink, outpath):
+    """The bytes weir's consumer got, in outpath (written there from sink
+    for the reader threads)."""
+    if consumer in ("pipe", "slow"):
+        with open(outpath, "wb") as f:
+            f.write(b"".join(sink))
+    with open(outpath, "rb") as f:
+        return f.read()
+
+
+def read_rejects(d, name):
+    """The rejects file name in d, decompressed if it ends in .zst: (bytes,
+    None), or (what zstd -dc wrote, what failed); b"" when weir made none."""
+    path = os.path.join(d, name)
+    if not os.path.exists(path):
+        return b"", None
+    if name.endswith(".zst"):
+        r = subprocess.run(["zstd", "-dc", "-q", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            return r.stdout, "zstd -dc of the rejects failed: %s" % r.stderr.decode(
+                errors="replace")
+        return r.stdout, None
+    with open(path, "rb") as f:
+        return f.read(), None
+
+
 def run_config(c, d):
     o = Obs()
     o.sig_sent = None
@@ -604,16 +726,7 @@ def run_config(c, d):
     outpath = os.path.join(d, "out")
     errf = open(os.path.join(d, "err"), "wb")
     sink = []
-    head = None
-    if c.consumer == "file":
-        stdout = open(outpath, "wb")
-        c.stdout_desc = "> out"
-    else:
-        stdout = subprocess.PIPE
-        c.stdout_desc = {"pipe": "| (read at once) > out",
-                         "slow": "| (slow reader: stalls up to 100 ms, then 1-4096 bytes "
-                                 "per read, up to 2 ms apart) > out",
-                         "head": "| head -c %s > out" % c.head}[c.consumer]
+    stdout, c.stdout_desc = stdout_for(c.consumer, c.head, outpath)
     t0 = time.monotonic()
     rsspath = os.path.join(d, "rss")
     wrap = ([GNU_TIME, "-f", "%M", "-o", rsspath] if c.rss_check and GNU_TIME else [])
@@ -624,18 +737,7 @@ def run_config(c, d):
         os.close(stdin)
     elif stdin is not None:
         stdin.close()
-    if c.consumer == "file":
-        stdout.close()
-    elif c.consumer == "head":
-        with open(outpath, "wb") as f:
-            head = subprocess.Popen(["head", "-c", str(c.head)], stdin=p.stdout, stdout=f)
-        p.stdout.close()
-    else:
-        t = threading.Thread(target=reader, args=(os.dup(p.stdout.fileno()), sink,
-                                                  c.consumer == "slow", rng))
-        p.stdout.close()
-        threads.append(t)
-        t.start()
+    head = consume_stdout(p, stdout, c.consumer, c.head, outpath, sink, rng, threads)
     if feed_w is not None:
         data = c.raw
         if c.input == "zstd-trickle":
@@ -670,10 +772,6 @@ def run_config(c, d):
     for t in side:
         t.start()
 
-    def watchdog():
-        o.hung = True
-        proc.send(signal.SIGKILL)
-
     def hwm_poller():  # without GNU time: weir's VmHWM, read until it exits
         while True:
             with proc.lock:
@@ -692,15 +790,7 @@ def run_config(c, d):
     if c.rss_check and not GNU_TIME:
         side.append(threading.Thread(target=hwm_poller))
         side[-1].start()
-    dog = threading.Timer(RUN_LIMIT * SCALE, watchdog)
-    dog.start()
-    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
-    with proc.lock:
-        proc.alive = False
-    _, status, _ = os.wait4(p.pid, 0)
-    dog.cancel()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    o.code = p.returncode
+    o.code = wait_weir(proc, o)
     if wrap:
         try:
             with open(rsspath) as f:
@@ -708,28 +798,9 @@ def run_config(c, d):
         except (OSError, ValueError, IndexError):
             o.notes.append("no RSS from GNU time")
     o.wall = time.monotonic() - t0
-    for t in side + threads:
-        t.join(10 * SCALE)
-        if t.is_alive():
-            o.notes.append("a helper thread did not finish")
-    if head is not None:
-        try:
-            head.wait(10 * SCALE)
-        except subprocess.TimeoutExpired:
-            head.kill()
-            head.wait()
-    if producer is not None:
-        try:
-            producer.wait(10 * SCALE)
-        except subprocess.TimeoutExpired:
-            producer.kill()
-            producer.wait()
+    reap(o, side + threads, [head, producer])
     errf.close()
-    if c.consumer in ("pipe", "slow"):
-        with open(outpath, "wb") as f:
-            f.write(b"".join(sink))
-    with open(outpath, "rb") as f:
-        o.raw_out = f.read()
+    o.raw_out = read_stdout(c.consumer, sink, outpath)
     o.out = o.raw_out
     o.out_error = None
     if c.compress:
@@ -743,19 +814,7 @@ def run_config(c, d):
     o.rej = None
     o.rej_error = None
     if c.rejects:
-        path = os.path.join(d, c.rejects)
-        if not os.path.exists(path):
-            o.rej = b""
-        elif c.rejects.endswith(".zst"):
-            r = subprocess.run(["zstd", "-dc", "-q", path], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-            o.rej = r.stdout
-            if r.returncode != 0:
-                o.rej_error = "zstd -dc of the rejects failed: %s" % r.stderr.decode(
-                    errors="replace")
-        else:
-            with open(path, "rb") as f:
-                o.rej = f.read()
+        o.rej, o.rej_error = read_rejects(d, c.rejects)
     return o
 
 
@@ -810,19 +869,13 @@ def mem_bound(c, st):
     return queue + (c.j_eff + 1) * batch + CHUNK + OUT_BUF + jobs
 
 
-def check(c, o, baseline_kb):
-    P = []
-    st = c.stage
-    delim = c.delim
-    if o.hung:
-        P.append("hang: killed after %.0f s" % (RUN_LIMIT * SCALE))
-    if o.code < 0:
-        P.append("weir was killed by signal %d" % -o.code)
-
-    # stderr: JSON lines and known warnings only
+def parse_stderr(err, P):
+    """weir's stderr, line by line: (final summaries, snapshots, the last
+    JSON line, lines that are neither JSON nor a known warning). P gets the
+    lines that are not one JSON object, or have no boolean "final"."""
     finals, snaps, last_json = [], [], None
     strange = []
-    for ln in o.err.split(b"\n"):
+    for ln in err.split(b"\n"):
         if not ln:
             continue
         if ln.startswith(b"{"):
@@ -842,18 +895,68 @@ def check(c, o, baseline_kb):
             w = ln[:-len(FURTHER)] if ln.endswith(FURTHER) else ln
             if not any(r.fullmatch(w) for r in WARNINGS):
                 strange.append(ln)
+    return finals, snaps, last_json, strange
+
+
+def the_summary(finals, last_json, P):
+    """The one final summary, last of the JSON lines; None (P says why)
+    when there is not exactly one."""
+    if len(finals) != 1:
+        P.append("%d summary lines with \"final\":true on stderr (want exactly 1)" % len(finals))
+        return None
+    if last_json is not finals[0]:
+        P.append("a snapshot came after the final summary")
+    return finals[0]
+
+
+def rejected_records(o, delim, P):
+    """The records of the rejects file (o.rej), whole ones: P says when
+    reading it failed or it does not end with the delimiter."""
+    if o.rej_error:
+        P.append(o.rej_error)
+    data = o.rej or b""
+    if data and not data.endswith(delim):
+        P.append("the rejects file does not end with the delimiter: ...%r" % data[-40:])
+    return data.split(delim)[:-1] if data else []
+
+
+def check_records_out(J, out, O, st, delim, want, P):
+    """records_out against the records in out (O: out split after each
+    delimiter; a COMMAND's output counts its delimiters); the output's
+    records as a multiset against want, the model's (None: not known). The
+    output's multiset."""
+    n_out = len(O) if st["kind"] == "ops" else out.count(delim)
+    if J["records_out"] != n_out:
+        P.append("records_out %d != %d records written" % (J["records_out"], n_out))
+    got = collections.Counter(O)
+    if want is not None and got != want:
+        extra, miss = got - want, want - got
+        P.append("output differs from the model: %d records too many%s, %d missing%s" % (
+            sum(extra.values()), " (e.g. %r)" % next(iter(extra))[:80] if extra else "",
+            sum(miss.values()), " (e.g. %r)" % next(iter(miss))[:80] if miss else ""))
+    return got
+
+
+def check(c, o, baseline_kb):
+    P = []
+    st = c.stage
+    delim = c.delim
+    if o.hung:
+        P.append("hang: killed after %.0f s" % (RUN_LIMIT * SCALE))
+    if o.code < 0:
+        P.append("weir was killed by signal %d" % -o.code)
+
+    # stderr: JSON lines and known warnings only
+    finals, snaps, last_json, strange = parse_stderr(o.err, P)
     san = [ln for ln in strange if re.search(rb"ERROR: \w+Sanitizer|^SUMMARY: |runtime error:", ln)]
     for ln in (san or strange)[:3]:
         P.append("%s on stderr: %r" % ("sanitizer report" if san else "unexpected line",
                                       ln[:300]))
     if len(strange) > 3:
         P.append("... and %d more unexpected stderr lines (see err)" % (len(strange) - 3))
-    if len(finals) != 1:
-        P.append("%d summary lines with \"final\":true on stderr (want exactly 1)" % len(finals))
+    J = the_summary(finals, last_json, P)
+    if J is None:
         return P
-    J = finals[0]
-    if last_json is not J:
-        P.append("a snapshot came after the final summary")
 
     # exit status
     job_fail_recs = [p for p, _ in c.records if st.get("job_fails") and st["fails"](p)]
@@ -918,7 +1021,7 @@ def check(c, o, baseline_kb):
         P.append("records_timed_out %d under %s" % (J["records_timed_out"], c.policy))
     n_det = sum(1 for p, _ in read if det_fail(p))
     n_over = sum(1 for p, _ in read if oversize(p))
-    if complete and c.policy == "block" and J["records_failed"] != n_det:
+    if complete and not signalled and c.policy == "block" and J["records_failed"] != n_det:
         P.append("records_failed %d, want %d (records the stage fails)" % (
             J["records_failed"], n_det))
     if complete and c.policy != "fail" and J["records_failed"] > n_det:
@@ -1002,12 +1105,7 @@ def check(c, o, baseline_kb):
     R = None
     partial_ok = stopped
     if c.rejects:
-        if o.rej_error:
-            P.append(o.rej_error)
-        data = o.rej or b""
-        if data and not data.endswith(delim):
-            P.append("the rejects file does not end with the delimiter: ...%r" % data[-40:])
-        R = data.split(delim)[:-1] if data else []
+        R = rejected_records(o, delim, P)
         shed = J["records_dropped"] + J["records_timed_out"] + J["records_failed"]
         if len(R) != shed:
             P.append("%d records in the rejects file, %d shed or failed" % (len(R), shed))
@@ -1074,18 +1172,8 @@ def check(c, o, baseline_kb):
         if c.compress and o.code != 141 and J.get("compressed_bytes_out") != len(o.raw_out):
             P.append("compressed_bytes_out %r != %d" % (J.get("compressed_bytes_out"),
                                                         len(o.raw_out)))
-        n_out = len(O) if st["kind"] == "ops" else out.count(delim)
-        if J["records_out"] != n_out:
-            P.append("records_out %d != %d records written" % (J["records_out"], n_out))
-        got = collections.Counter(O)
-        if want is not None and got != want:
-            extra_r = got - want
-            miss = want - got
-            P.append("output differs from the model: %d records too many%s, %d missing%s" % (
-                sum(extra_r.values()),
-                " (e.g. %r)" % next(iter(extra_r))[:80] if extra_r else "",
-                sum(miss.values()), " (e.g. %r)" % next(iter(miss))[:80] if miss else ""))
-        elif want is None and got - collections.Counter(F):
+        got = check_records_out(J, out, O, st, delim, want, P)
+        if want is None and got - collections.Counter(F):
             P.append("output has records the model does not give: %r" % next(
                 iter(got - collections.Counter(F)))[:80])
         if not c.unordered:
@@ -1186,6 +1274,13 @@ def replay_line(seed):
         seed, shlex.quote(WEIR))
 
 
+def fail_details(c, d):
+    """What print_run shows of a failed configuration."""
+    yield "replay", replay_line(c.seed)
+    yield "command", describe_cmd(c, d)
+    yield "input", describe_input(c)
+
+
 def baseline_rss():
     """Peak RSS of weir on a small input, for the memory check."""
     best = 0
@@ -1202,33 +1297,84 @@ def baseline_rss():
     return best
 
 
-def one(i, seed, tmp, baseline_kb, keep):
-    c = gen_config(seed)
-    d = tempfile.mkdtemp(prefix="props-%d-" % seed, dir=tmp)
+def run_and_check(run, check_run, d, keep):
+    """(o, P) of o = run() and P = check_run(o); an exception from either
+    (a bug in the runner) is a failure too, with o None. d, the run's
+    directory, is removed when the run passed, unless keep."""
     try:
-        o = run_config(c, d)
-        P = check(c, o, baseline_kb)
-    except Exception as e:  # a bug in the runner is a failure too
+        o = run()
+        P = check_run(o)
+    except Exception as e:
         import traceback
         o = None
         P = ["runner error: %s\n%s" % (e, traceback.format_exc())]
     if not P and not keep:
         shutil.rmtree(d, ignore_errors=True)
+    return o, P
+
+
+def one(i, seed, tmp, baseline_kb, keep):
+    c = gen_config(seed)
+    d = tempfile.mkdtemp(prefix="props-%d-" % seed, dir=tmp)
+    o, P = run_and_check(lambda: run_config(c, d), lambda o: check(c, o, baseline_kb), d, keep)
     return i, c, o, P, d
+
+
+def settings(default_n):
+    """(seed, n, jobs, repeat, keep, verbose, tmp) from PROPS_SEED, PROPS_N
+    (default default_n), PROPS_J, PROPS_REPEAT, PROPS_KEEP, PROPS_VERBOSE and
+    PROPS_TMP; ValueError when one of the first four is no integer."""
+    seed = int(os.environ.get("PROPS_SEED") or random.SystemRandom().randrange(1, 1 << 31))
+    n = int(os.environ.get("PROPS_N") or default_n)
+    jobs = int(os.environ.get("PROPS_J") or 2)
+    repeat = int(os.environ.get("PROPS_REPEAT") or 1)
+    keep = os.environ.get("PROPS_KEEP") == "1"
+    verbose = os.environ.get("PROPS_VERBOSE") == "1"
+    tmp = os.environ.get("PROPS_TMP") or tempfile.gettempdir()
+    return seed, n, jobs, repeat, keep, verbose, tmp
+
+
+def count_config(cover, c):
+    """Count what both runners draw alike in cover: policy, stage, shape,
+    delimiter, order."""
+    cover["policy"][c.policy] += 1
+    cover["stage"][c.stage["name"]] += 1
+    cover["shape"][c.shape] += 1
+    cover["delimiter"][c.dname] += 1
+    cover["order"]["-u" if c.unordered else "ordered"] += 1
+
+
+def print_run(name, i, n, c, o, P, d, verbose, failed, details):
+    """Print a line for configuration i of n with verbose; for a failure
+    (P), add its seed to failed and print what it was: details, (label,
+    text) pairs taken one at a time as printed (a generator), then the
+    directory kept, what broke, stderr's end."""
+    if verbose:
+        print("%s: %4d seed %d %s exit %s %.2fs %s" % (
+            name, i, c.seed, "FAIL" if P else "ok", o.code if o else "?",
+            o.wall if o else 0, shlex.join(c.args)), flush=True)
+    if not P:
+        return
+    if c.seed not in failed:
+        failed.append(c.seed)
+    print("%s: FAIL configuration %d of %d, seed %d" % (name, i + 1, n, c.seed))
+    for label, text in details:
+        print("  %s: %s" % (label, text))
+    print("  files kept in %s" % d)
+    for x in P:
+        print("  broke: %s" % x)
+    if o is not None:
+        for x in o.err.decode(errors="replace").splitlines()[-4:]:
+            print("  stderr: %s" % x[:400])
+    sys.stdout.flush()
 
 
 def main():
     try:
-        seed = int(os.environ.get("PROPS_SEED") or random.SystemRandom().randrange(1, 1 << 31))
-        n = int(os.environ.get("PROPS_N") or 200)
-        jobs = int(os.environ.get("PROPS_J") or 2)
-        repeat = int(os.environ.get("PROPS_REPEAT") or 1)
+        seed, n, jobs, repeat, keep, verbose, tmp = settings(200)
     except ValueError:
         print("props: PROPS_SEED, PROPS_N and PROPS_J are integers", file=sys.stderr)
         return 2
-    keep = os.environ.get("PROPS_KEEP") == "1"
-    verbose = os.environ.get("PROPS_VERBOSE") == "1"
-    tmp = os.environ.get("PROPS_TMP") or tempfile.gettempdir()
     if not os.access(WEIR, os.X_OK):
         print("props: no weir at %s (set WEIR)" % WEIR, file=sys.stderr)
         return 2
@@ -1249,13 +1395,9 @@ def main():
                 for _ in range(repeat)]
         for f in futs:
             i, c, o, P, d = f.result()
-            cover["policy"][c.policy] += 1
-            cover["stage"][c.stage["name"]] += 1
-            cover["shape"][c.shape] += 1
+            count_config(cover, c)
             cover["input"][c.input] += 1
             cover["consumer"][c.consumer] += 1
-            cover["delimiter"][c.dname] += 1
-            cover["order"]["-u" if c.unordered else "ordered"] += 1
             cover["flags"].update(
                 k for k, v in (("rejects", c.rejects), ("rejects.zst", c.rejects == "rej.zst"),
                                ("-z", c.compress), ("-r", c.rate), ("--byte-rate", c.byte_rate),
@@ -1274,25 +1416,7 @@ def main():
                     cover["signal sent"]["SIGUSR1 storm"] += 1
                 notes += ["seed %d: %s" % (c.seed, x) for x in o.notes]
                 walls.append((o.wall, c.seed))
-            if verbose:
-                print("props: %4d seed %d %s exit %s %.2fs %s" % (
-                    i, c.seed, "FAIL" if P else "ok", o.code if o else "?",
-                    o.wall if o else 0, shlex.join(c.args)), flush=True)
-            if P:
-                if c.seed not in failed:
-                    failed.append(c.seed)
-                print("props: FAIL configuration %d of %d, seed %d" % (i + 1, n, c.seed))
-                print("  replay: %s" % replay_line(c.seed))
-                print("  command: %s" % describe_cmd(c, d))
-                print("  input: %s" % describe_input(c))
-                print("  files kept in %s" % d)
-                for x in P:
-                    print("  broke: %s" % x)
-                if o is not None:
-                    tail = o.err.decode(errors="replace").splitlines()[-4:]
-                    for x in tail:
-                        print("  stderr: %s" % x[:400])
-                sys.stdout.flush()
+            print_run("props", i, n, c, o, P, d, verbose, failed, fail_details(c, d))
     el = time.monotonic() - t0
     if verbose:
         for x in notes:
