@@ -107,18 +107,26 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
     }
 }
 
+/* In the URL [p, end): where what follows the scheme starts (*rest), and
+ * the host, after any user:password@ (*host). */
+static void url_split(const char *p, const char *end, const char **rest, const char **host)
+{
+    const char *scheme = strstr(p, "://");
+    *rest = *host = scheme && scheme < end ? scheme + 3 : p;
+    for (const char *at; (at = memchr(*host, '@', (size_t)(end - *host)));)
+        *host = at + 1;
+}
+
 /* The server list as it may be shown: user, password or token replaced. */
 static void redact(const char *urls, char *out, size_t len)
 {
     size_t w = 0;
     for (const char *p = urls; *p && w + 1 < len;) {
-        const char *end = p + strcspn(p, ",");
-        const char *scheme = strstr(p, "://");
-        const char *host = scheme && scheme < end ? scheme + 3 : p;
-        const char *at = memchr(host, '@', (size_t)(end - host));
-        int n =
-            at ? snprintf(out + w, len - w, "%.*s***%.*s", (int)(host - p), p, (int)(end - at), at)
-               : snprintf(out + w, len - w, "%.*s", (int)(end - p), p);
+        const char *end = p + strcspn(p, ","), *rest, *host;
+        url_split(p, end, &rest, &host);
+        int n = host > rest ? snprintf(out + w, len - w, "%.*s***%.*s", (int)(rest - p), p,
+                                       (int)(end - host + 1), host - 1)
+                            : snprintf(out + w, len - w, "%.*s", (int)(end - p), p);
         w = MIN(w + (size_t)MAX(n, 0), len - 1);
         p = *end ? end + 1 : end;
         if (*p && w + 1 < len)
@@ -143,66 +151,35 @@ static int fail(char *msg, size_t len, natsStatus s, jsErrCode jerr, const char 
     return s == NATS_NO_MEMORY ? -ENOMEM : -EIO;
 }
 
-/* The comma-separated list of --nats (SetURL takes one URL only). */
-static natsStatus set_servers(natsOptions *opts, const char *urls)
-{
-    char *copy = strdup(urls);
-    const char *list[MAX_SERVERS];
-    int n = 0;
-    if (!copy)
-        return NATS_NO_MEMORY;
-    for (char *save = NULL, *u = strtok_r(copy, ",", &save); u && n < MAX_SERVERS;
-         u = strtok_r(NULL, ",", &save))
-        list[n++] = u + strspn(u, " ");
-    natsStatus s = n ? natsOptions_SetServers(opts, list, n) : NATS_INVALID_ARG;
-    free(copy); /* libnats keeps copies */
-    return s;
-}
-
-/* The host of a URL in the --nats list, [p, end): after the scheme and
- * user, up to the port. */
-static void url_host(const char *p, const char *end, const char **host, size_t *len)
-{
-    const char *scheme = strstr(p, "://");
-    if (scheme && scheme < end)
-        p = scheme + 3;
-    for (const char *at; (at = memchr(p, '@', (size_t)(end - p)));)
-        p = at + 1;
-    const char *stop = *p == '[' ? memchr(p, ']', (size_t)(end - p)) : NULL;
-    *host = stop ? p + 1 : p;
-    *len = stop ? (size_t)(stop - p - 1) : strcspn(p, ":,");
-    if (*host + *len > end)
-        *len = (size_t)(end - *host);
-}
-
 /* TLS: required by --nats-ca, --nats-cert or a tls:// URL, and taken
  * when a server asks for it. The server's certificate is checked against
  * --nats-ca (or the system's CAs); when TLS is required, its name too,
- * against the host of --nats if every URL of the list names the same host
- * (libnats checks one name per connection). On failure *what is the flag
- * to blame. */
-static natsStatus set_tls(natsOptions *opts, const struct options *o, const char **what)
+ * against the host of the n URLs if they all name the same one (libnats
+ * checks one name per connection). On failure *what is the flag to blame. */
+static natsStatus set_tls(natsOptions *opts, const struct options *o, const char *const *urls,
+                          int n, const char **what)
 {
-    const char *urls = o->nats_url, *host = NULL;
-    size_t hlen = 0;
+    const char *name = NULL;
+    size_t len = 0;
     bool secure = o->nats_ca || o->nats_cert, same = true;
-    for (const char *p = urls; *p;) {
-        const char *end = p + strcspn(p, ","), *h;
-        size_t n;
-        url_host(p + strspn(p, " "), end, &h, &n);
-        same = same && (!host || (n == hlen && strncasecmp(h, host, n) == 0));
-        host = h, hlen = n;
-        secure = secure || strncasecmp(p + strspn(p, " "), "tls://", 6) == 0;
-        p = *end ? end + 1 : end;
+    for (int i = 0; i < n; i++) {
+        const char *end = urls[i] + strlen(urls[i]), *rest, *host;
+        url_split(urls[i], end, &rest, &host);
+        const char *bracket = *host == '[' ? strchr(host, ']') : NULL; /* [IPv6]:port */
+        size_t hlen = bracket ? (size_t)(bracket - host - 1) : strcspn(host, ":");
+        host += bracket != NULL;
+        same = same && (!name || (hlen == len && strncasecmp(host, name, len) == 0));
+        name = host, len = hlen;
+        secure = secure || strncasecmp(urls[i], "tls://", 6) == 0;
     }
     natsStatus s = NATS_OK;
     *what = "--nats";
     if (secure)
         s = natsOptions_SetSecure(opts, true);
-    if (s == NATS_OK && secure && same && hlen) { /* (an SSL context: only for TLS) */
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)MIN(hlen, sizeof name - 1), host);
-        s = natsOptions_SetExpectedHostname(opts, name);
+    if (s == NATS_OK && secure && same && len) { /* (an SSL context: only for TLS) */
+        char host[256];
+        snprintf(host, sizeof host, "%.*s", (int)MIN(len, sizeof host - 1), name);
+        s = natsOptions_SetExpectedHostname(opts, host);
     }
     if (s == NATS_OK && o->nats_ca) {
         *what = "--nats-ca";
@@ -212,6 +189,26 @@ static natsStatus set_tls(natsOptions *opts, const struct options *o, const char
         *what = "--nats-cert";
         s = natsOptions_LoadCertificatesChain(opts, o->nats_cert, o->nats_key);
     }
+    return s;
+}
+
+/* The comma-separated list of --nats (SetURL takes one URL only), and TLS
+ * for its URLs. */
+static natsStatus set_servers(natsOptions *opts, const struct options *o, const char **what)
+{
+    char *copy = strdup(o->nats_url);
+    const char *list[MAX_SERVERS];
+    int n = 0;
+    *what = "--nats";
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (char *save = NULL, *u = strtok_r(copy, ",", &save); u && n < MAX_SERVERS;
+         u = strtok_r(NULL, ",", &save))
+        list[n++] = u + strspn(u, " ");
+    natsStatus s = n ? natsOptions_SetServers(opts, list, n) : NATS_INVALID_ARG;
+    if (s == NATS_OK)
+        s = set_tls(opts, o, list, n, what);
+    free(copy); /* libnats keeps copies */
     return s;
 }
 
@@ -245,9 +242,7 @@ static int dial(struct broker *br, char *msg, size_t len)
     const char *what = "--nats";
     natsStatus s = natsOptions_Create(&br->opts);
     if (s == NATS_OK)
-        s = set_servers(br->opts, o->nats_url);
-    if (s == NATS_OK)
-        s = set_tls(br->opts, o, &what);
+        s = set_servers(br->opts, o, &what);
     if (s == NATS_OK && o->nats_creds) {
         what = "--nats-creds";
         s = natsOptions_SetUserCredentialsFromFiles(br->opts, o->nats_creds, NULL);

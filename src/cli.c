@@ -610,14 +610,16 @@ static int parse_nats(const struct args *a, struct options *o)
                                              "--nats-creds", "--nats-ca",      "--nats-cert",
                                              "--nats-key",   "--nats-timeout", "--subject",
                                              "--ack-wait",   "--idle-exit"};
+    const int n = (int)(sizeof nats_flags / sizeof *nats_flags), from_only = 3; /* the last 3 */
     if (!a->nats->count)
-        return refuse_without("--nats URL", with_nats, nats_flags, 11);
+        return refuse_without("--nats URL", with_nats, nats_flags, n);
     o->nats_url = a->nats->sval[0];
     if (!a->from->count && !a->to->count) {
         usage("--nats needs --from STREAM/CONSUMER or --to SUBJECT");
         return -1;
     }
-    if (!a->from->count && refuse_without("--from", with_nats + 8, nats_flags + 8, 3))
+    if (!a->from->count &&
+        refuse_without("--from", with_nats + n - from_only, nats_flags + n - from_only, from_only))
         return -1;
     if (a->cert->count != a->key->count) {
         usage("--nats-cert and --nats-key go together: give both");

@@ -536,16 +536,23 @@ at_least_once() {
     same_file "$(T in)" "$OUT"
 }
 
-# auth_server USER PASS: a second nats-server -js that wants USER and PASS,
-# on a free port ($AUTH_PORT); killed in teardown.
-auth_server() {
-    AUTH_PORT=$(_nats_free_port)
-    mkdir -p "$(T auth)"
-    nats-server -js -a 127.0.0.1 -p "$AUTH_PORT" -sd "$(T auth)" --user "$1" --pass "$2" \
-        >"$(T auth.log)" 2>&1 3>&- &
+# second_server NAME ARGS...: another nats-server -js with ARGS, on a free
+# port ($SECOND_PORT), store and log under $(T NAME); killed in teardown.
+second_server() {
+    local name=$1
+    shift
+    SECOND_PORT=$(_nats_free_port)
+    mkdir -p "$(T "$name")"
+    nats-server -js -a 127.0.0.1 -p "$SECOND_PORT" -sd "$(T "$name")" "$@" \
+        >"$(T "$name.log")" 2>&1 3>&- &
     BG_PIDS+=("$!")
-    wait_until 10 grep -q 'Server is ready' "$(T auth.log)" ||
-        fail "auth server did not start: $(tail -n 5 "$(T auth.log)")"
+    wait_until 10 grep -q 'Server is ready' "$(T "$name.log")" ||
+        fail "$name server did not start: $(tail -n 5 "$(T "$name.log")")"
+}
+
+# auth_server USER PASS: a second server that wants USER and PASS, on $AUTH_PORT.
+auth_server() {
+    second_server auth --user "$1" --pass "$2" && AUTH_PORT=$SECOND_PORT
 }
 
 @test "user:password in the URL logs in; a wrong one is refused (exit 1, one line); neither is ever printed" {
@@ -592,18 +599,11 @@ pki() {
         leaf client "extendedKeyUsage=clientAuth" || fail "openssl could not make the test certificates"
 }
 
-# tls_server [ARGS...]: a second nats-server -js speaking TLS only, with the
-# server certificate of pki, on a free port ($TLS_PORT); killed in teardown.
+# tls_server [ARGS...]: a second server speaking TLS only, with the server
+# certificate of pki, on $TLS_PORT.
 tls_server() {
-    local d
-    d=$(T pki)
-    TLS_PORT=$(_nats_free_port)
-    mkdir -p "$(T tls)"
-    nats-server -js -a 127.0.0.1 -p "$TLS_PORT" -sd "$(T tls)" \
-        --tls --tlscert "$d/server.pem" --tlskey "$d/server.key" "$@" >"$(T tls.log)" 2>&1 3>&- &
-    BG_PIDS+=("$!")
-    wait_until 10 grep -q 'Server is ready' "$(T tls.log)" ||
-        fail "TLS server did not start: $(tail -n 5 "$(T tls.log)")"
+    second_server tls --tls --tlscert "$(T pki)/server.pem" --tlskey "$(T pki)/server.key" "$@" &&
+        TLS_PORT=$SECOND_PORT
 }
 
 # refused ARGS...: weir exits 1 with one line saying it cannot connect.
