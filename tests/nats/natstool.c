@@ -10,11 +10,13 @@
  *   natstool URL stream-add STREAM SUBJECT [--max-msgs N]
  *       File storage, limits retention, one subject. Succeeds if STREAM
  *       already exists with exactly that subject (and N, if given).
- *   natstool URL pub SUBJECT [--count N]
+ *   natstool URL pub SUBJECT [--count N | --delim C | -0]
  *       Publishes each stdin line (without its '\n'; a last line without
  *       one counts) as one JetStream message, or with --count the N
- *       messages "1".."N". Asynchronous, at most MAX_PENDING unacked; fails
- *       if any message was not acked.
+ *       messages "1".."N". --delim C: records end with the byte C instead
+ *       of '\n' (so a payload can hold newlines), -0: with NUL.
+ *       Asynchronous, at most MAX_PENDING unacked; fails if any message was
+ *       not acked.
  *   natstool URL get STREAM
  *       Prints every message in STREAM, payload and '\n', in stream order,
  *       up to the last one stored when it starts.
@@ -26,6 +28,13 @@
  *       Prints one JSON line: {"delivered":N,"ack_floor":N,"num_ack_pending":N,
  *       "num_redelivered":N,"num_pending":N,"num_waiting":N} (delivered and
  *       ack_floor are consumer sequences).
+ *   natstool URL fetch STREAM CONSUMER [--nak]
+ *       Pulls (no-wait requests of FETCH_BATCH) everything the durable pull
+ *       consumer hands out now, until a pull returns nothing, and acks each
+ *       message. Prints each as a line "SEQ DELIVERED LEN" (stream
+ *       sequence, times delivered, payload bytes), the LEN payload bytes,
+ *       and '\n'. --nak: one pull only (at most FETCH_BATCH), and naks its
+ *       messages at the end, so that the consumer hands them out again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +48,7 @@
 
 #define TIMEOUT_MS 10000
 #define MAX_PENDING 4096
+#define FETCH_BATCH 500
 
 static const char *cmd = "natstool";
 
@@ -46,11 +56,12 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: natstool URL stream-add STREAM SUBJECT [--max-msgs N]\n"
-            "       natstool URL pub SUBJECT [--count N]\n"
+            "       natstool URL pub SUBJECT [--count N | --delim C | -0]\n"
             "       natstool URL get STREAM\n"
             "       natstool URL count STREAM\n"
             "       natstool URL consumer-add STREAM CONSUMER [--ack-wait MS] [--filter SUBJ]\n"
-            "       natstool URL info STREAM CONSUMER\n");
+            "       natstool URL info STREAM CONSUMER\n"
+            "       natstool URL fetch STREAM CONSUMER [--nak]\n");
     exit(1);
 }
 
@@ -101,22 +112,43 @@ static int64_t parse_num(const char *opt, const char *v, int64_t min)
     return (int64_t)n;
 }
 
-/* Options after the positional arguments: "--name value" pairs. */
+/* Options after the positional arguments: "--name value" pairs, and the
+ * flags -0 and --nak. */
 struct opts {
     int64_t max_msgs, count, ack_wait_ms;
     const char *filter;
+    int delim; /* pub's record delimiter, -1: not given ('\n') */
+    bool nak;
 };
+
+/* name is one of the space-separated words of list. */
+static bool is_word_of(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
 
 static void parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 {
-    *o = (struct opts){.max_msgs = -1, .count = -1, .ack_wait_ms = -1};
-    for (int i = 0; i < argc; i += 2) {
-        const char *name = argv[i];
-        if (strncmp(name, "--", 2) != 0 || strstr(allowed, name) == NULL)
+    *o = (struct opts){.max_msgs = -1, .count = -1, .ack_wait_ms = -1, .delim = -1};
+    for (int i = 0; i < argc;) {
+        const char *name = argv[i++];
+        if (name[0] != '-' || !is_word_of(allowed, name))
             die("unknown option or extra argument '%s'", name);
-        if (i + 1 >= argc)
+        if (strcmp(name, "-0") == 0) {
+            o->delim = '\0';
+            continue;
+        }
+        if (strcmp(name, "--nak") == 0) {
+            o->nak = true;
+            continue;
+        }
+        if (i >= argc)
             die("%s needs a value", name);
-        const char *v = argv[i + 1];
+        const char *v = argv[i++];
         if (strcmp(name, "--max-msgs") == 0)
             o->max_msgs = parse_num(name, v, 1);
         else if (strcmp(name, "--count") == 0)
@@ -125,9 +157,15 @@ static void parse_opts(int argc, char **argv, const char *allowed, struct opts *
             o->ack_wait_ms = parse_num(name, v, 1);
         else if (strcmp(name, "--filter") == 0)
             o->filter = v;
-        else
+        else if (strcmp(name, "--delim") == 0) {
+            if (strlen(v) != 1)
+                die("--delim: not one byte: '%s' (-0 for NUL)", v);
+            o->delim = (unsigned char)v[0];
+        } else
             die("unknown option '%s'", name);
     }
+    if (o->count >= 0 && o->delim >= 0)
+        die("--count reads no input: no --delim or -0 with it");
 }
 
 static void stream_add(jsCtx *js, const char *stream, const char *subject, const struct opts *o)
@@ -189,6 +227,7 @@ static void pub(jsCtx *js, const char *subject, const struct opts *o)
     char *line = NULL;
     size_t cap = 0;
     uint64_t sent = 0;
+    int delim = o->delim >= 0 ? o->delim : '\n';
 
     check(jsPubOptions_Init(&po), 0, "publish options");
     po.MaxWait = TIMEOUT_MS; /* an ack later than this is a failure */
@@ -201,16 +240,16 @@ static void pub(jsCtx *js, const char *subject, const struct opts *o)
             len = (size_t)snprintf(num, sizeof num, "%" PRIu64, sent + 1);
             data = num;
         } else {
-            ssize_t n = getline(&line, &cap, stdin);
+            ssize_t n = getdelim(&line, &cap, delim, stdin);
             if (n < 0)
                 break;
             len = (size_t)n;
-            if (len > 0 && line[len - 1] == '\n')
+            if (len > 0 && line[len - 1] == delim)
                 len--;
             data = line;
         }
         if (len > INT32_MAX)
-            die("line %" PRIu64 " is too long", sent + 1);
+            die("record %" PRIu64 " is too long", sent + 1);
         check(js_PublishAsync(js, subject, data, (int)len, &po), 0, "publishing to %s", subject);
         sent++;
     }
@@ -323,6 +362,113 @@ static void info(jsCtx *js, const char *stream, const char *consumer)
     jsConsumerInfo_Destroy(ci);
 }
 
+/* The status of a pull request's reply that is not a message ("404",
+ * "408", ...), with its description if any, in what[size]; false if m
+ * has no status either. */
+static bool pull_status(natsMsg *m, char *what, size_t size)
+{
+    const char *st = NULL, *desc = NULL;
+    if (natsMsgHeader_Get(m, "Status", &st) != NATS_OK)
+        return false;
+    if (natsMsgHeader_Get(m, "Description", &desc) != NATS_OK)
+        desc = NULL;
+    snprintf(what, size, "%s%s%s", st, desc != NULL ? " " : "", desc != NULL ? desc : "");
+    return true;
+}
+
+/* Writes m out: "SEQ DELIVERED LEN\n", the payload, '\n'. */
+static void write_fetched(natsMsg *m, const char *stream, const char *consumer)
+{
+    jsMsgMetaData *meta = NULL;
+    check(natsMsg_GetMetaData(&meta, m), 0, "consumer %s of stream %s: message metadata", consumer,
+          stream);
+    size_t len = (size_t)natsMsg_GetDataLength(m);
+    int w = printf("%" PRIu64 " %" PRIu64 " %zu\n", meta->Sequence.Stream, meta->NumDelivered, len);
+    jsMsgMetaData_Destroy(meta);
+    if (w < 0 || fwrite(natsMsg_GetData(m), 1, len, stdout) != len || putchar('\n') == EOF)
+        die("writing stdout: %s", strerror(errno));
+}
+
+/* The JetStream pull protocol itself (libnats 3.4's no-wait fetch does
+ * not wait for the server's answer): no-wait requests of FETCH_BATCH to
+ * $JS.API.CONSUMER.MSG.NEXT.STREAM.CONSUMER, each with a reply subject of
+ * its own, until one returns nothing. A request ends with its last message,
+ * or, short of FETCH_BATCH, with a status: 404 (nothing now) or 408 (the
+ * end reached). Each message is written out, then acked. With --nak, one
+ * request only, and its messages are nak'd once it has ended: a message
+ * nak'd earlier could come again in the same request, and unsettled ones
+ * stop the server's deliveries at the consumer's max ack pending. */
+static void fetch(natsConnection *nc, jsCtx *js, const char *stream, const char *consumer,
+                  const struct opts *o)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    check(js_GetConsumerInfo(&ci, js, stream, consumer, NULL, &jerr), jerr,
+          "consumer %s of stream %s", consumer, stream);
+    bool push = ci->Config != NULL && ci->Config->DeliverSubject != NULL;
+    jsConsumerInfo_Destroy(ci);
+    if (push)
+        die("consumer %s of stream %s is a push consumer", consumer, stream);
+
+    char next[600], reply[300], wild[300], req[64], what[256];
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    natsMsg *naks[FETCH_BATCH];
+    if ((size_t)snprintf(next, sizeof next, "$JS.API.CONSUMER.MSG.NEXT.%s.%s", stream, consumer) >=
+        sizeof next)
+        die("stream or consumer name too long");
+    snprintf(req, sizeof req, "{\"batch\":%d,\"no_wait\":true}", FETCH_BATCH);
+    check(natsInbox_Create(&inbox), 0, "inbox");
+    snprintf(wild, sizeof wild, "%s.*", inbox);
+    check(natsConnection_SubscribeSync(&sub, nc, wild), 0, "subscribing to %s", wild);
+    check(natsSubscription_SetPendingLimits(sub, -1, -1), 0, "subscription limits");
+
+    uint64_t got = 0;
+    int n = FETCH_BATCH;
+    for (int nreq = 1; n > 0 && (nreq == 1 || !o->nak); nreq++) {
+        snprintf(reply, sizeof reply, "%s.%d", inbox, nreq);
+        check(natsConnection_PublishRequestString(nc, next, reply, req), 0,
+              "pull request to consumer %s of stream %s", consumer, stream);
+        for (n = 0; n < FETCH_BATCH;) {
+            natsMsg *m = NULL;
+            check(natsSubscription_NextMsg(&m, sub, TIMEOUT_MS), 0,
+                  "consumer %s of stream %s after %" PRIu64 " messages", consumer, stream, got);
+            const char *r = natsMsg_GetReply(m);
+            if (r == NULL || strncmp(r, "$JS.ACK.", 8) != 0) {
+                if (!pull_status(m, what, sizeof what))
+                    die("consumer %s of stream %s: a message with no ack subject on %s", consumer,
+                        stream, natsMsg_GetSubject(m));
+                bool mine = strcmp(natsMsg_GetSubject(m), reply) == 0;
+                natsMsg_Destroy(m);
+                if (!mine) /* the end of an earlier request */
+                    continue;
+                if (strncmp(what, "404", 3) == 0 || strncmp(what, "408", 3) == 0)
+                    break;
+                die("consumer %s of stream %s: %s", consumer, stream, what);
+            }
+            write_fetched(m, stream, consumer);
+            got++;
+            if (o->nak) {
+                naks[n++] = m;
+                continue;
+            }
+            check(natsConnection_PublishString(nc, r, "+ACK"), 0, "acking message %" PRIu64, got);
+            natsMsg_Destroy(m);
+            n++;
+        }
+    }
+    for (int i = 0; o->nak && i < n; i++) {
+        check(natsConnection_PublishString(nc, natsMsg_GetReply(naks[i]), "-NAK"), 0,
+              "nak of message %d", i + 1);
+        natsMsg_Destroy(naks[i]);
+    }
+    /* the acks are on their way to the server before we exit */
+    check(natsConnection_FlushTimeout(nc, TIMEOUT_MS), 0, "sending the acks");
+    check(natsSubscription_Unsubscribe(sub), 0, "unsubscribing");
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+}
+
 /* The subcommands: name, positional arguments, allowed options. */
 static const struct {
     const char *name;
@@ -330,11 +476,12 @@ static const struct {
     const char *opts;
 } cmds[] = {
     {"stream-add", 2, "--max-msgs"},
-    {"pub", 1, "--count"},
+    {"pub", 1, "--count --delim -0"},
     {"get", 1, ""},
     {"count", 1, ""},
     {"consumer-add", 2, "--ack-wait --filter"},
     {"info", 2, ""},
+    {"fetch", 2, "--nak"},
 };
 
 int main(int argc, char **argv)
@@ -379,8 +526,10 @@ int main(int argc, char **argv)
         count(js, a[0]);
     else if (k == 4)
         consumer_add(js, a[0], a[1], &o);
-    else
+    else if (k == 5)
         info(js, a[0], a[1]);
+    else
+        fetch(nc, js, a[0], a[1], &o);
     if (fflush(stdout) != 0 || ferror(stdout))
         die("writing stdout: %s", strerror(errno));
 

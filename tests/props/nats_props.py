@@ -106,161 +106,6 @@ def variant():
 
 
 # ---------------------------------------------------------------------------
-# A minimal NATS client (the protocol is text; stdlib only), for what
-# natstool does not do: fetch what a consumer still holds, with the stream
-# sequence and delivery count of each message, and publish payloads that
-# hold a newline (natstool pub takes lines).
-
-
-class NatsError(Exception):
-    pass
-
-
-class Nats:
-    def __init__(self, port, timeout=10.0 * SCALE):
-        self.timeout = timeout
-        self.s = socket.create_connection(("127.0.0.1", port), timeout)
-        self.buf = bytearray()
-        self.nreq = 0
-        line = self._line()
-        if not line.startswith(b"INFO "):
-            raise NatsError("no INFO from the server: %r" % line[:100])
-        self.s.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,'
-                       b'"no_responders":true,"lang":"python","version":"0","protocol":1,'
-                       b'"name":"nats_props"}\r\nPING\r\n')
-        deadline = time.monotonic() + timeout
-        while self._op(deadline)[0] != "PONG":
-            pass
-        self.inbox = "_INBOX.props%d_%d" % (os.getpid(), id(self))
-        self.sid = 1
-        self.s.sendall(b"SUB %s.> 1\r\n" % self.inbox.encode())
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-    def _fill(self):
-        b = self.s.recv(1 << 16)
-        if not b:
-            raise NatsError("the server closed the connection")
-        self.buf += b
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line = bytes(self.buf[:i])
-                del self.buf[:i + 2]
-                return line
-            self._fill()
-
-    def _bytes(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data = bytes(self.buf[:n])
-        del self.buf[:n + 2]
-        return data
-
-    def _op(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise NatsError("no answer from the server in %.0f s" % self.timeout)
-        self.s.settimeout(left)
-        try:
-            line = self._line()
-            w = line.split()
-            op = w[0].upper() if w else b""
-            if op == b"MSG":  # MSG subject sid [reply] n
-                data = self._bytes(int(w[-1]))
-                return ("MSG", w[1].decode(), int(w[2]), w[3].decode() if len(w) == 5 else None,
-                        b"", data)
-            if op == b"HMSG":  # HMSG subject sid [reply] header-bytes total-bytes
-                hn = int(w[-2])
-                data = self._bytes(int(w[-1]))
-                return ("MSG", w[1].decode(), int(w[2]), w[3].decode() if len(w) == 6 else None,
-                        data[:hn], data[hn:])
-        except socket.timeout:
-            raise NatsError("no answer from the server in %.0f s" % self.timeout) from None
-        if op == b"PING":
-            self.s.sendall(b"PONG\r\n")
-            return ("PING",)
-        if op == b"-ERR":
-            raise NatsError(line.decode(errors="replace"))
-        if op in (b"PONG", b"+OK", b"INFO"):
-            return (op.decode(),)
-        raise NatsError("unexpected from the server: %r" % line[:100])
-
-    def _msg(self, deadline):
-        """The next message to our inbox: (subject, reply, headers, data)."""
-        while True:
-            k = self._op(deadline)
-            if k[0] == "MSG" and k[2] == self.sid:
-                return k[1], k[3], k[4], k[5]
-
-    @staticmethod
-    def _pub(subject, data, reply=None):
-        r = b" " + reply.encode() if reply else b""
-        return b"PUB %s%s %d\r\n%s\r\n" % (subject.encode(), r, len(data), data)
-
-    def js_publish(self, subject, payloads, window=512):
-        """Each payload one JetStream message, in order; every one acked."""
-        deadline = time.monotonic() + self.timeout * max(1, len(payloads) // 1000)
-        for i in range(0, len(payloads), window):
-            part = payloads[i:i + window]
-            self.nreq += 1
-            tag = "%s.p%d" % (self.inbox, self.nreq)
-            # a window of publishes at a time: the server stores one
-            # connection's messages in the order they came
-            self.s.sendall(b"".join(self._pub(subject, p, "%s.%d" % (tag, k))
-                                    for k, p in enumerate(part)))
-            got = set()
-            while len(got) < len(part):
-                subj, _, hdr, data = self._msg(deadline)
-                if not subj.startswith(tag + "."):
-                    continue
-                if hdr.startswith(b"NATS/1.0 503"):
-                    raise NatsError("publish to %s: no stream takes it" % subject)
-                j = json.loads(data)
-                if "error" in j:
-                    raise NatsError("publish to %s: %s" % (subject, j["error"]))
-                got.add(subj)
-
-    def fetch_all(self, stream, consumer, batch=500):
-        """Every message the consumer hands out now, acked as it comes:
-        [(payload, stream sequence, times delivered)]."""
-        out = []
-        deadline = time.monotonic() + self.timeout
-        while True:
-            self.nreq += 1
-            tag = "%s.f%d" % (self.inbox, self.nreq)
-            req = json.dumps({"batch": batch, "no_wait": True}).encode()
-            self.s.sendall(self._pub("$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, consumer),
-                                     req, tag))
-            n = 0
-            while n < batch:
-                subj, reply, hdr, data = self._msg(deadline)
-                if reply is None or not reply.startswith("$JS.ACK."):
-                    if subj != tag:
-                        continue
-                    if re.match(rb"NATS/1.0 (404|408)", hdr):  # no more messages now
-                        break
-                    raise NatsError("fetch from %s/%s: %r %r" % (stream, consumer, hdr[:80],
-                                                                 data[:80]))
-                t = reply.split(".")
-                # $JS.ACK.stream.consumer.delivered.sseq.cseq.ts.pending, or
-                # with domain and account hash first (v2, 12 tokens)
-                dc, sseq = (int(t[4]), int(t[5])) if len(t) == 9 else (int(t[6]), int(t[7]))
-                out.append((data, sseq, dc))
-                self.s.sendall(self._pub(reply, b"+ACK"))
-                n += 1
-            if n == 0:
-                return out
-            deadline = time.monotonic() + self.timeout
-
-
-# ---------------------------------------------------------------------------
 # The server
 
 
@@ -333,13 +178,34 @@ def natstool(url, *args, data=None):
     return r.stdout
 
 
+def fetch_all(url, stream, consumer):
+    """Every message the consumer hands out now, acked (natstool fetch):
+    [(payload, stream sequence, times delivered)]."""
+    b = natstool(url, "fetch", stream, consumer)
+    out = []
+    i = 0
+    while i < len(b):  # "SEQ DELIVERED LEN\n", LEN bytes, "\n"
+        j = b.find(b"\n", i)
+        w = b[i:j].split() if j >= 0 else []
+        if len(w) != 3 or not all(x.isdigit() for x in w):
+            raise ToolError("natstool fetch %s %s: no header at byte %d: %r" % (
+                stream, consumer, i, b[i:i + 80]))
+        seq, dc, n = map(int, w)
+        if b[j + 1 + n:j + 2 + n] != b"\n":
+            raise ToolError("natstool fetch %s %s: message %d is not %d bytes and a newline" % (
+                stream, consumer, seq, n))
+        out.append((b[j + 1:j + 1 + n], seq, dc))
+        i = j + 2 + n
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Configuration
 
-DELIMS = {  # name: (byte, weir flags, weight)
-    "nl": (b"\n", [], 65),
-    "nul": (b"\0", ["-0"], 25),
-    "comma": (b",", ["-d", ","], 10),
+DELIMS = {  # name: (byte, weir flags, weight, natstool pub flags)
+    "nl": (b"\n", [], 65, []),
+    "nul": (b"\0", ["-0"], 25, ["-0"]),
+    "comma": (b",", ["-d", ","], 10, ["--delim", ","]),
 }
 
 
@@ -387,7 +253,7 @@ def gen_config(seed, rep):
     c.stream, c.subject, c.consumer = "P" + tag, "p%s.in" % tag, "C" + tag
     c.rstream, c.rsubject = "R" + tag, "p%s.rej" % tag
     c.dname = props.pick(rng, ((k, v[2]) for k, v in DELIMS.items()))
-    c.delim, c.dflags, _ = DELIMS[c.dname]
+    c.delim, c.dflags, _, c.pub_flags = DELIMS[c.dname]
 
     c.policy, c.timeout = props.draw_policy(rng)
 
@@ -513,15 +379,14 @@ class Obs:
     pass
 
 
-def publish(c, url, nc):
-    """The stream, the payloads in it, the rejects stream, the consumer."""
+def publish(c, url, data):
+    """The stream, the payloads in it (data: each one and the delimiter,
+    which no payload holds), the rejects stream, the consumer."""
+    if any(c.delim in p for p in c.payloads):
+        raise ValueError("a payload holds the delimiter %r" % c.delim)
     natstool(url, "stream-add", c.stream, c.subject)
-    c.pub_by = "natstool"
-    if any(b"\n" in p for p in c.payloads):
-        c.pub_by = "nats_props (payloads hold newlines)"
-        nc.js_publish(c.subject, c.payloads)
-    elif c.payloads:
-        natstool(url, "pub", c.subject, data=b"".join(p + b"\n" for p in c.payloads))
+    if c.payloads:
+        natstool(url, "pub", c.subject, *c.pub_flags, data=data)
     if c.rejects == "subject" and c.rej_stream:
         natstool(url, "stream-add", c.rstream, c.rsubject)
     if c.made_by == "natstool":
@@ -541,81 +406,80 @@ def run_config(c, d, server):
     o.notes = []
     rng = random.Random(c.feed_seed)
     c.args = build_args(c, url)
-    with open(os.path.join(d, "in"), "wb") as f:  # what was published, one per line
-        f.write(b"".join(p + b"\n" for p in c.payloads))
-    nc = Nats(server.port)
-    try:
-        publish(c, url, nc)
+    # what was published: each payload ended with the delimiter (natstool
+    # pub with the delimiter's flag, as describe_setup says)
+    data = b"".join(p + c.delim for p in c.payloads)
+    with open(os.path.join(d, "in"), "wb") as f:
+        f.write(data)
+    publish(c, url, data)
 
-        outpath = os.path.join(d, "out")
-        errf = open(os.path.join(d, "err"), "wb")
-        sink = []
-        threads = []
-        stdout, c.stdout_desc = props.stdout_for(c.out, c.head, outpath)
-        t0 = time.monotonic()
-        p = subprocess.Popen([WEIR] + c.args, stdin=subprocess.DEVNULL, stdout=stdout,
-                             stderr=errf, cwd=d, env=dict(os.environ, LC_ALL="C"))
-        proc = props.Proc(p)
-        head = props.consume_stdout(p, stdout, c.out, c.head, outpath, sink, rng, threads)
+    outpath = os.path.join(d, "out")
+    errf = open(os.path.join(d, "err"), "wb")
+    sink = []
+    threads = []
+    stdout, c.stdout_desc = props.stdout_for(c.out, c.head, outpath)
+    t0 = time.monotonic()
+    p = subprocess.Popen([WEIR] + c.args, stdin=subprocess.DEVNULL, stdout=stdout,
+                         stderr=errf, cwd=d, env=dict(os.environ, LC_ALL="C"))
+    proc = props.Proc(p)
+    head = props.consume_stdout(p, stdout, c.out, c.head, outpath, sink, rng, threads)
 
-        def output_came():
-            if sink:
-                return True
-            try:
-                return os.path.getsize(outpath) > 0
-            except OSError:
-                return False
+    def output_came():
+        if sink:
+            return True
+        try:
+            return os.path.getsize(outpath) > 0
+        except OSError:
+            return False
 
-        def signaller():
-            sig, delay, after_output = c.signal
-            if not proc.wait_blocked([signal.SIGINT, signal.SIGTERM], 10 * SCALE):
-                return
-            if after_output:
-                end = time.monotonic() + 10 * SCALE
-                while proc.blocked([]) is not None and not output_came() and \
-                        time.monotonic() < end:
-                    time.sleep(0.001)
-            time.sleep(delay)
-            if proc.send(sig):
-                o.sig_sent = sig
+    def signaller():
+        sig, delay, after_output = c.signal
+        if not proc.wait_blocked([signal.SIGINT, signal.SIGTERM], 10 * SCALE):
+            return
+        if after_output:
+            end = time.monotonic() + 10 * SCALE
+            while proc.blocked([]) is not None and not output_came() and \
+                    time.monotonic() < end:
+                time.sleep(0.001)
+        time.sleep(delay)
+        if proc.send(sig):
+            o.sig_sent = sig
 
-        if c.signal:
-            threads.append(threading.Thread(target=signaller))
-            threads[-1].start()
+    if c.signal:
+        threads.append(threading.Thread(target=signaller))
+        threads[-1].start()
 
-        o.code = props.wait_weir(proc, o)
-        o.wall = time.monotonic() - t0
-        props.reap(o, threads, [head])
-        errf.close()
-        o.out = props.read_stdout(c.out, sink, outpath)
-        with open(os.path.join(d, "err"), "rb") as f:
-            o.err = f.read()
-        J = final_summary(o.err)
+    o.code = props.wait_weir(proc, o)
+    o.wall = time.monotonic() - t0
+    props.reap(o, threads, [head])
+    errf.close()
+    o.out = props.read_stdout(c.out, sink, outpath)
+    with open(os.path.join(d, "err"), "rb") as f:
+        o.err = f.read()
+    J = final_summary(o.err)
 
-        # the consumer as weir left it: wait a while for acks and naks in
-        # flight to be processed, then take what it still holds
-        want = None
-        if J is not None and isinstance(J.get("records_returned"), int):
-            want = (J["records_returned"], len(c.payloads) - J["records_in"])
-        end = time.monotonic() + 5 * SCALE
-        while True:
-            o.info = info(c, url)
-            if want is None or (o.info["num_ack_pending"], o.info["num_pending"]) == want \
-                    or time.monotonic() > end:
-                break
-            time.sleep(0.05)
-        o.fetched = nc.fetch_all(c.stream, c.consumer)
+    # the consumer as weir left it: wait a while for acks and naks in
+    # flight to be processed, then take what it still holds
+    want = None
+    if J is not None and isinstance(J.get("records_returned"), int):
+        want = (J["records_returned"], len(c.payloads) - J["records_in"])
+    end = time.monotonic() + 5 * SCALE
+    while True:
+        o.info = info(c, url)
+        if want is None or (o.info["num_ack_pending"], o.info["num_pending"]) == want \
+                or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+    o.fetched = fetch_all(url, c.stream, c.consumer)
 
-        o.rej = None
-        o.rej_error = None
-        if c.rej_file:
-            o.rej, o.rej_error = props.read_rejects(d, c.rej_file)
-        elif c.rejects == "subject" and c.rej_stream:
-            natstool(url, "consumer-add", c.rstream, "check")
-            o.rej_msgs = [m[0] for m in sorted(nc.fetch_all(c.rstream, "check"),
-                                               key=lambda m: m[1])]
-    finally:
-        nc.close()
+    o.rej = None
+    o.rej_error = None
+    if c.rej_file:
+        o.rej, o.rej_error = props.read_rejects(d, c.rej_file)
+    elif c.rejects == "subject" and c.rej_stream:
+        natstool(url, "consumer-add", c.rstream, "check")
+        o.rej_msgs = [m[0] for m in sorted(fetch_all(url, c.rstream, "check"),
+                                           key=lambda m: m[1])]
     return o
 
 
@@ -902,8 +766,8 @@ def short(xs, n=8):
 def describe_input(c):
     recs = c.payloads
     first = ", ".join(repr(p[:24]) + ("..." if len(p) > 24 else "") for p in recs[:3])
-    s = "%s, %d messages on %s (stream %s, published by %s), delimiter %r (%s)" % (
-        c.shape, len(recs), c.subject, c.stream, c.pub_by, c.delim, c.dname)
+    s = "%s, %d messages on %s (stream %s), delimiter %r (%s)" % (
+        c.shape, len(recs), c.subject, c.stream, c.delim, c.dname)
     if c.max_record is not None:
         s += ", --max-record %d" % c.max_record
     return s + (": " + first if first else "")
@@ -912,8 +776,7 @@ def describe_input(c):
 def describe_setup(c, url):
     nt = shlex.quote(NATSTOOL) + " " + url
     s = ["%s stream-add %s %s" % (nt, c.stream, c.subject),
-         "%s pub %s < in" % (nt, c.subject) if c.pub_by == "natstool" else
-         "(the runner published the payloads: they hold newlines)"]
+         "%s pub %s < in" % (nt, shlex.join([c.subject] + c.pub_flags))]
     if c.rejects == "subject" and c.rej_stream:
         s.append("%s stream-add %s %s" % (nt, c.rstream, c.rsubject))
     if c.made_by == "natstool":
@@ -944,7 +807,6 @@ def one(i, seed, rep, tmp, server, keep):
     d = tempfile.mkdtemp(prefix="nats-props-%d-" % seed, dir=tmp)
     c.args = []
     c.stdout_desc = ""
-    c.pub_by = "-"
     # a bug in the runner, or natstool failing, is a failure too
     o, P = props.run_and_check(lambda: run_config(c, d, server), lambda o: check(c, o), d, keep)
     return i, c, o, P, d
@@ -1021,7 +883,7 @@ def main():
                     ("--max-record", c.max_record is not None), ("slow op", c.slow),
                     ("--retries", c.retries), ("--on-error fail", c.on_error == "fail"),
                     ("-i", c.interval), ("--subject", c.subject_flag),
-                    ("newlines in payloads", c.pub_by != "natstool")) if v)
+                    ("newlines in payloads", any(b"\n" in p for p in c.payloads))) if v)
                 if o is not None:
                     cover["exit"][str(o.code)] += 1
                     if o.sig_sent:
