@@ -13,7 +13,7 @@
 #   WEIR=path       weir binary (default ./weir)
 #   REPS=n          timed rounds per scenario (default 5; 3 with QUICK=1)
 #   QUICK=1         small inputs, REPS=3: a smoke run
-#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, P3 P4 P7, Z1 Z2 Z3
+#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, D1, P3 P4 P7, Z1 Z2 Z3
 #                   Zmem, O1, N1 N2)
 #   NATSTOOL=path   natstool for N1, N2 (default: next to WEIR, else
 #                   build/release/natstool)
@@ -28,7 +28,7 @@ export LC_ALL=C
 WEIR=${WEIR:-./weir}
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then REPS=${REPS:-3}; else REPS=${REPS:-5}; fi
-ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 P3 P4 P7 Z1 Z2 Z3 Zmem O1 N1 N2"
+ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 D1 P3 P4 P7 Z1 Z2 Z3 Zmem O1 N1 N2"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 SEED=${SEED:-}
@@ -493,6 +493,53 @@ s5() {
 		"@W@ -q --op spin:20us -j2 < $f > /dev/null" \
 		"@W@ -q --op spin:20us -j1 < $f > /dev/null"
 	pair_row S5 0 1 0.53 "$b" "$n"
+}
+
+# D1: drop must not pace the producer. A producer pours 100 MB (20 MB with
+# QUICK=1) into a stage that is saturated at once (sleep:1ms per record);
+# what is timed is the producer alone, until its last write returns (the
+# drain of what was admitted does not count). ratio = producer time under
+# drop (and drop-oldest) ÷ under timeout -t 0, which never waits for room.
+d1_producer() { # FILE BYTES WEIR_ARGS: the producer's microseconds, in D1_US
+	local t=$DATA/.d1
+	(
+		t0=${EPOCHREALTIME//[.,]/}
+		head -c "$2" "$1"
+		echo $((${EPOCHREALTIME//[.,]/} - t0)) >"$t"
+	) | eval "$W_Q -q $3 -e sleep:1ms -u -j 16 > /dev/null" || return 1
+	D1_US=$(cat "$t")
+}
+
+d1() {
+	local f b n c i r p
+	local pols=("-p drop" "-p drop-oldest" "-p timeout -t 0")
+	need lines100 "$N_L100"
+	f=$F
+	b=$((QUICK == 1 ? 20000000 : 100000000))
+	b=$((b < $(fsize "$f") ? b : $(fsize "$f")))
+	n=$((b / 100))
+	for c in 100 5000; do
+		log "D1 -c $c: $REPS rounds of ${#pols[@]} policies (producer's time)"
+		G_CMDS=() G_US=() G_RC=() G_RSS=() CMP_STATUS=
+		for i in "${!pols[@]}"; do
+			G_CMDS[i]="head -c $b $f | @W@ -q ${pols[i]} -c $c -e sleep:1ms -u -j 16"
+			G_US[i]='' G_RC[i]=0 G_RSS[i]=''
+		done
+		for ((r = 0; r < REPS; r++)); do
+			for i in "${!pols[@]}"; do
+				p="${pols[i]} -c $c"
+				if d1_producer "$f" "$b" "$p"; then
+					G_US[i]+="$D1_US "
+				else
+					G_RC[i]=1
+				fi
+			done
+		done
+		pair_row "D1-c$c" 0 2 1.5 "$b" "$n"
+		pair_row "D1-c$c" 1 2 1.5 "$b" "$n"
+	done
+	rm -f "$DATA/.d1"
+	NOTES+=("D1: weir s and peer s are the producer's times (until its last write returns), not the runs'")
 }
 
 # s6_row SCEN CAP_MIB TEMPLATE [SKIP_REASON]: one run under GNU time; ratio =
@@ -1180,9 +1227,9 @@ n2() { n_rows; }
 
 for s in $SCENARIOS; do
 	case $s in
-	S[1-8] | P3 | P4 | P7 | Z[1-3] | Zmem | O1 | N1 | N2) ;;
+	S[1-8] | D1 | P3 | P4 | P7 | Z[1-3] | Zmem | O1 | N1 | N2) ;;
 	*)
-		printf 'bench: unknown scenario %s (expected S1..S8, P3, P4, P7, Z1..Z3, Zmem, O1, N1, N2)\n' "$s" >&2
+		printf 'bench: unknown scenario %s (expected S1..S8, D1, P3, P4, P7, Z1..Z3, Zmem, O1, N1, N2)\n' "$s" >&2
 		exit 2
 		;;
 	esac

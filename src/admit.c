@@ -19,6 +19,7 @@ struct admit {
     struct limiter bytes;   /* --byte-rate bucket, when cfg.byte_rate > 0 */
     atomic_bool overload;   /* the fail policy tripped */
     _Atomic uint64_t wait_ns, waits;
+    uint64_t grace_spent; /* queue_idle_events when the drop grace last ran out */
 };
 
 struct admit *admit_new(const struct admit_config *cfg)
@@ -27,6 +28,7 @@ struct admit *admit_new(const struct admit_config *cfg)
     if (!a)
         return NULL;
     a->cfg = *cfg;
+    a->grace_spent = UINT64_MAX;
     int64_t now = cfg->now(cfg->ctx);
     /* cli.c has checked rate > 0 and burst >= 1 */
     if (cfg->rate > 0)
@@ -178,11 +180,18 @@ static struct batch *pass_limiters(struct admit *a, struct batch **bp)
 }
 
 /* Pushes b into the queue, waiting for room as long as the policy allows;
- * returns what was not admitted (NULL when all was). */
+ * returns what was not admitted (NULL when all was). drop's grace is for
+ * workers that keep up: once it runs out, it is granted again only after a
+ * worker has found the queue empty, so a sustained overload sheds at once
+ * instead of holding every read for the grace (and pacing the producer). */
 static struct batch *push(struct admit *a, struct batch *b)
 {
-    int64_t deadline = policy_deadline(a->cfg.policy, b->t_in, a->cfg.timeout_ns);
+    uint64_t idle = queue_idle_events(a->cfg.queue);
+    bool grace = idle != a->grace_spent;
+    int64_t deadline = policy_deadline(a->cfg.policy, b->t_in, a->cfg.timeout_ns, grace);
     queue_push(a->cfg.queue, &b, deadline);
+    if (b)
+        a->grace_spent = idle;
     enum outcome as;
     if (b && a->cfg.policy == POLICY_DROP_OLDEST && !stopped(a, &as)) {
         struct batch *evicted;

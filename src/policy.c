@@ -33,7 +33,7 @@ static int64_t after(int64_t arrived, int64_t wait_ns)
     return wait_ns >= NS_FOREVER - arrived ? NS_FOREVER : arrived + wait_ns;
 }
 
-int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns)
+int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns, bool grace)
 {
     switch (p) {
     case POLICY_BLOCK:
@@ -45,7 +45,7 @@ int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns)
     case POLICY_DROP_OLDEST:
         break;
     }
-    return after(arrived, POLICY_DROP_GRACE_NS);
+    return grace ? after(arrived, POLICY_DROP_GRACE_NS) : arrived;
 }
 
 enum outcome policy_shed_outcome(enum policy p)
@@ -63,7 +63,7 @@ enum outcome policy_shed_outcome(enum policy p)
 enum token_action policy_on_token(enum policy p, int64_t arrived, int64_t ready, int64_t timeout_ns)
 {
     bool waits = p == POLICY_BLOCK || p == POLICY_TIMEOUT || p == POLICY_FAIL;
-    int64_t deadline = waits ? policy_deadline(p, arrived, timeout_ns) : arrived;
+    int64_t deadline = waits ? policy_deadline(p, arrived, timeout_ns, false) : arrived;
     if (ready <= deadline)
         return TOKEN_WAIT;
     return p == POLICY_FAIL ? TOKEN_STOP : TOKEN_SHED;

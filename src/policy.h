@@ -8,6 +8,7 @@
 #ifndef WEIR_POLICY_H
 #define WEIR_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum policy { POLICY_BLOCK, POLICY_DROP, POLICY_DROP_OLDEST, POLICY_TIMEOUT, POLICY_FAIL };
@@ -30,14 +31,17 @@ int policy_parse(const char *s, enum policy *out);
 /* How long drop and drop-oldest let the workers take their turn before a
  * record that found the queue full is shed: a whole read arrives at once,
  * and the workers must get the chance to drain a burst they can absorb,
- * as they would if records arrived one by one. */
+ * as they would if records arrived one by one. The grace is for workers
+ * that keep up: once it has run out, it comes back only after a worker
+ * has found the queue empty (admit.c), so a sustained overload sheds at
+ * once and never paces the producer. */
 #define POLICY_DROP_GRACE_NS INT64_C(5000000)
 
 /* The latest moment intake may wait for room for a record that arrived at
- * `arrived`: NS_FOREVER for block, arrived + POLICY_DROP_GRACE_NS for drop
- * and drop-oldest (which then shed or evict), arrived + timeout for
- * timeout and fail. */
-int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns);
+ * `arrived`: NS_FOREVER for block; for drop and drop-oldest (which then
+ * shed or evict) arrived + POLICY_DROP_GRACE_NS when `grace`, else
+ * arrived; arrived + timeout for timeout and fail. */
+int64_t policy_deadline(enum policy p, int64_t arrived, int64_t timeout_ns, bool grace);
 
 /* How a record shed under policy p is counted. */
 enum outcome policy_shed_outcome(enum policy p);

@@ -23,10 +23,11 @@ struct queue {
     struct batch *head, *tail;
     size_t count, bytes; /* records and bytes queued */
     size_t capacity, capacity_bytes;
-    size_t inflight, out; /* bound on and number of popped, unreleased batches */
-    unsigned idle;        /* poppers waiting for a batch to arrive */
-    unsigned want_idle;   /* queue_wait_idle waits for this many (on `room`) */
-    uint64_t next_piece;  /* number of the next popped batch */
+    size_t inflight, out;         /* bound on and number of popped, unreleased batches */
+    unsigned idle;                /* poppers waiting for a batch to arrive */
+    unsigned want_idle;           /* queue_wait_idle waits for this many (on `room`) */
+    _Atomic uint64_t idle_events; /* poppers that found it empty (queue_idle_events) */
+    uint64_t next_piece;          /* number of the next popped batch */
     bool closed, interrupted, aborted;
     /* depth accounting */
     int64_t t_start, t_last;
@@ -363,6 +364,8 @@ static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
         }
         bool idle = !q->head; /* waiting for work, not for a slot */
         q->idle += idle;
+        if (idle)
+            atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
         if (q->want_idle && q->idle >= q->want_idle)
             pthread_cond_broadcast(&q->room);
         wait_on(q, &q->work, NS_FOREVER, &spin_until);
@@ -484,6 +487,11 @@ void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records,
     *records = q->capacity - MIN(q->count, q->capacity);
     *bytes = q->capacity_bytes - MIN(q->bytes, q->capacity_bytes);
     sync_unlock(&q->mu);
+}
+
+uint64_t queue_idle_events(struct queue *q)
+{
+    return atomic_load_explicit(&q->idle_events, memory_order_relaxed);
 }
 
 void queue_wait_idle(struct queue *q, unsigned n, int64_t deadline)

@@ -87,6 +87,10 @@ void queue_stats(struct queue *q, struct queue_stats *out);
  * (the wait counts as the queue being full). */
 void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records, size_t *bytes);
 
+/* How many times a popper has found the queue empty and waited for work:
+ * when it moves, the workers have caught up. Any thread, without the lock. */
+uint64_t queue_idle_events(struct queue *q);
+
 /* Waits until n poppers wait for work (or the deadline): started workers
  * count as idle only once they do, and a full queue with an idle worker
  * is no overload, so intake starts after them. */

@@ -7,6 +7,7 @@
  * past (no wait) or far in the future (ample wait). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -168,6 +169,46 @@ static void *consumer(void *arg)
     return NULL;
 }
 
+static void *pop_once(void *arg)
+{
+    struct rig *r = arg;
+    struct batch *b;
+    if (queue_pop(r->q, 0, &b) == 0) {
+        batch_free(b);
+        queue_release(r->q);
+    }
+    return NULL;
+}
+
+/* A sustained overload: once the grace has run out, a full queue sheds at
+ * once, until a worker finds the queue empty (it has caught up). */
+static void test_drop_overload_sheds_at_once(enum policy pol, const char *name)
+{
+    struct rig r;
+    rig_open(&r, pol, 4, 0, 0);
+    admit_batch(r.a, fresh(&r, 1, 10, 0)); /* spends the grace */
+    int64_t t0 = now_ns();
+    for (int i = 0; i < 50; i++) /* with the grace each would take 5 ms */
+        admit_batch(r.a, fresh(&r, 11, 10, 0));
+    ok(now_ns() - t0 < 50 * POLICY_DROP_GRACE_NS / 2,
+       "%s: a full queue after the grace ran out sheds at once (50 reads in %.1f ms)", name,
+       (double)(now_ns() - t0) / NS_PER_MS);
+    is_int(shed_count(r.shed, OUTCOME_DROPPED), 506, "%s: 6 + 50 x 10 records shed", name);
+    uint64_t first;
+    drain(&r, &first);
+    uint64_t idle = queue_idle_events(r.q);
+    pthread_t t;
+    pthread_create(&t, NULL, pop_once, &r);
+    while (queue_idle_events(r.q) == idle)
+        sched_yield();
+    t0 = now_ns();
+    admit_batch(r.a, fresh(&r, 21, 12, 0));
+    pthread_join(t, NULL);
+    ok(now_ns() - t0 >= POLICY_DROP_GRACE_NS, "%s: a worker found the queue empty: grace again",
+       name);
+    rig_close(&r);
+}
+
 static void test_drop_burst_absorbed(void)
 {
     struct rig r;
@@ -297,6 +338,8 @@ int main(void)
     test_full_queue();
     test_drop_grace();
     test_drop_burst_absorbed();
+    test_drop_overload_sheds_at_once(POLICY_DROP, "drop");
+    test_drop_overload_sheds_at_once(POLICY_DROP_OLDEST, "drop-oldest");
     test_late_token();
     test_fail_on_token();
     test_interrupted();

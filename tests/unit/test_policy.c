@@ -42,26 +42,33 @@ static void test_names(void)
 static void test_deadlines(void)
 {
     const int64_t t = 5 * NS_PER_SEC, to = 250 * NS_PER_MS;
-    ok(policy_deadline(POLICY_BLOCK, t, to) == NS_FOREVER, "block: waits forever");
-    ok(policy_deadline(POLICY_BLOCK, t, 0) == NS_FOREVER, "block: forever even with timeout 0");
-    is_int(policy_deadline(POLICY_DROP, t, to), t + POLICY_DROP_GRACE_NS,
+    ok(policy_deadline(POLICY_BLOCK, t, to, true) == NS_FOREVER, "block: waits forever");
+    ok(policy_deadline(POLICY_BLOCK, t, 0, true) == NS_FOREVER,
+       "block: forever even with timeout 0");
+    is_int(policy_deadline(POLICY_DROP, t, to, true), t + POLICY_DROP_GRACE_NS,
            "drop: the workers get their turn (deadline = arrival + grace)");
-    is_int(policy_deadline(POLICY_DROP_OLDEST, t, to), t + POLICY_DROP_GRACE_NS,
+    is_int(policy_deadline(POLICY_DROP_OLDEST, t, to, true), t + POLICY_DROP_GRACE_NS,
            "drop-oldest: the same grace before evicting");
-    is_int(policy_deadline(POLICY_TIMEOUT, t, to), t + to, "timeout: arrival + timeout");
-    is_int(policy_deadline(POLICY_FAIL, t, to), t + to, "fail: arrival + timeout");
-    is_int(policy_deadline(POLICY_FAIL, t, 0), t, "fail, timeout 0 (its default): no wait");
-    is_int(policy_deadline(POLICY_TIMEOUT, t, 0), t, "timeout 0: no wait");
+    is_int(policy_deadline(POLICY_DROP, t, to, false), t,
+           "drop, grace used up in an overload: shed at once");
+    is_int(policy_deadline(POLICY_DROP_OLDEST, t, to, false), t,
+           "drop-oldest, grace used up: evict at once");
+    is_int(policy_deadline(POLICY_TIMEOUT, t, to, false), t + to, "timeout: no grace to lose");
+    ok(policy_deadline(POLICY_BLOCK, t, to, false) == NS_FOREVER, "block: no grace to lose");
+    is_int(policy_deadline(POLICY_TIMEOUT, t, to, true), t + to, "timeout: arrival + timeout");
+    is_int(policy_deadline(POLICY_FAIL, t, to, true), t + to, "fail: arrival + timeout");
+    is_int(policy_deadline(POLICY_FAIL, t, 0, true), t, "fail, timeout 0 (its default): no wait");
+    is_int(policy_deadline(POLICY_TIMEOUT, t, 0, true), t, "timeout 0: no wait");
     /* huge timeouts saturate instead of wrapping into the past */
-    ok(policy_deadline(POLICY_TIMEOUT, t, NS_FOREVER) == NS_FOREVER,
+    ok(policy_deadline(POLICY_TIMEOUT, t, NS_FOREVER, true) == NS_FOREVER,
        "timeout NS_FOREVER: waits forever, no overflow");
-    ok(policy_deadline(POLICY_FAIL, t, NS_FOREVER - t / 2) == NS_FOREVER,
+    ok(policy_deadline(POLICY_FAIL, t, NS_FOREVER - t / 2, true) == NS_FOREVER,
        "fail, timeout just short of overflow: saturates");
-    ok(policy_deadline(POLICY_TIMEOUT, t, NS_FOREVER - t - 1) == NS_FOREVER - 1,
+    ok(policy_deadline(POLICY_TIMEOUT, t, NS_FOREVER - t - 1, true) == NS_FOREVER - 1,
        "timeout that just fits: exact");
     /* a deadline is relative to the arrival, not to 0 */
-    is_int(policy_deadline(POLICY_TIMEOUT, 0, to), to, "timeout from arrival 0");
-    is_int(policy_deadline(POLICY_TIMEOUT, 7 * NS_PER_SEC, to), 7 * NS_PER_SEC + to,
+    is_int(policy_deadline(POLICY_TIMEOUT, 0, to, true), to, "timeout from arrival 0");
+    is_int(policy_deadline(POLICY_TIMEOUT, 7 * NS_PER_SEC, to, true), 7 * NS_PER_SEC + to,
            "timeout from arrival 7 s");
 }
 
