@@ -236,8 +236,14 @@ out:
 
 int framer_stop(struct framer *f)
 {
-    if (!f->skipping)
-        return 0;
+    if (!f->skipping) {
+        struct chunk *c = f->chunk;
+        if (!c || c->len <= f->rec_start || !f->cfg.on_cut)
+            return 0;
+        size_t start = f->rec_start;
+        f->rec_start = f->scan_pos = c->len;
+        return f->cfg.on_cut(f->cfg.ctx, f->next_recno++, c->data + start, c->len - start);
+    }
     f->skipping = false;
     return f->cfg.on_oversize(f->cfg.ctx, f->next_recno++, "", 0, true, true);
 }

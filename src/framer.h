@@ -31,6 +31,9 @@ struct framer_config {
      * (`open_end`: it ended at EOF without a delimiter). */
     int (*on_oversize)(void *ctx, uint64_t recno, const char *p, size_t len, bool last,
                        bool open_end);
+    /* The partial record `recno` (len > 0, no delimiter) that framer_stop
+     * found: reading stopped in its middle. NULL: it is left unread. */
+    int (*on_cut)(void *ctx, uint64_t recno, const char *p, size_t len);
     void *ctx;
 };
 
@@ -50,8 +53,8 @@ int framer_finish(struct framer *f, int64_t now);
 
 /* Reading stopped before the end of input: an oversize record whose bytes
  * were passed on ends here, as one without its delimiter (so it is counted
- * and its rejected bytes are terminated). Any other partial record was
- * never passed on and is left unread. Returns what on_oversize returns. */
+ * and its rejected bytes are terminated). Any other partial record goes to
+ * on_cut, so bytes read never vanish. Returns what the callback returns. */
 int framer_stop(struct framer *f);
 
 /* Records framed so far (oversize ones included). */

@@ -201,6 +201,26 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     return 0;
 }
 
+/* Framer callback: the record reading stopped in the middle of (a signal,
+ * stdout closed, a stop): read, so counted, and shed as what intake's stop
+ * makes of the records it did not admit; said once (the reader stops once). */
+static int on_cut(void *ctx, uint64_t recno, const char *data, size_t len)
+{
+    struct pipeline *p = ctx;
+    enum outcome as = OUTCOME_DROPPED;
+    intake_stopped(p, &as);
+    if (admit_overloaded(p->admit))
+        as = OUTCOME_FAILED;
+    counter_add(&p->bytes_in, len);
+    counter_add(&p->records_in, 1);
+    shed_bytes(p->shed, data, len, true, true, as);
+    if (output_error(p->out) != -EPIPE) /* a closed stdout stops quietly */
+        report_warning("record %" PRIu64
+                       " was read only in part (%zu bytes) when reading stopped: %s",
+                       recno, len, as == OUTCOME_DROPPED ? "dropped" : "failed");
+    return 0;
+}
+
 static void *reader_main(void *arg)
 {
     struct pipeline *p = arg;
@@ -518,6 +538,7 @@ static int open_parts(struct pipeline *p)
         .batch_bytes = o->capacity_bytes,
         .on_batch = on_batch,
         .on_oversize = on_oversize,
+        .on_cut = on_cut,
         .ctx = p,
     };
     p->framer = framer_new(&fc);

@@ -45,6 +45,25 @@ snapshot_shows() {
     [ "$(grep -vc '^weir: ' "$(T err)")" -eq 0 ]
 }
 
+@test "SIGINT in the middle of a record: its bytes are counted, dropped and rejected" {
+    start_weir --stats json --rejects "$(T rej)"
+    printf 'a\nbb' >&$W
+    wait_until 5 lines_at_least 1 "$(T out)" || fail "no output before the signal"
+    sleep 0.2 # the partial record is read too
+    kill -INT "$PID"
+    finish_weir
+    [ "$RC" -eq 130 ] || fail "exit $RC: $(cat "$(T err)")"
+    printf 'a\n' >"$(T exp)"
+    same_file "$(T exp)" "$(T out)"
+    printf 'bb\n' >"$(T exp_rej)"
+    same_file "$(T exp_rej)" "$(T rej)"
+    [ "$(jget "$(T err)" .records_in)" -eq 2 ]
+    [ "$(jget "$(T err)" .records_dropped)" -eq 1 ]
+    [ "$(jget "$(T err)" .bytes_in)" -eq 4 ]
+    [ "$(grep -c 'record 2 was read only in part (2 bytes)' "$(T err)")" -eq 1 ]
+    check_invariant "$(T err)"
+}
+
 @test "SIGTERM: exit 143, records written, stats" {
     start_weir --stats json -j 2
     seq 1 100 >&$W

@@ -503,6 +503,64 @@ static void test_stop(void)
     ctx_done(&c);
 }
 
+struct cut {
+    uint64_t recno;
+    char data[16];
+    size_t len;
+    int calls;
+};
+
+static int on_cut(void *ctx, uint64_t recno, const char *p, size_t len)
+{
+    struct cut *k = ctx;
+    k->recno = recno;
+    k->len = len;
+    memcpy(k->data, p, MIN(len, sizeof k->data));
+    k->calls++;
+    return 0;
+}
+
+static int drop_batch(void *ctx, struct batch *b)
+{
+    (void)ctx;
+    batch_free(b);
+    return 0;
+}
+
+/* Reading stopped in the middle of a record: its bytes go to on_cut,
+ * numbered after the whole records, once; nothing when none is open. */
+static void test_stop_cuts_partial(void)
+{
+    struct cut k = {0};
+    struct framer_config cfg = {
+        .delim = '\n',
+        .max_record = 64,
+        .chunk_size = 16,
+        .batch_records = 100,
+        .batch_bytes = 1 << 20,
+        .on_batch = drop_batch,
+        .on_oversize = on_oversize,
+        .on_cut = on_cut,
+        .ctx = &k,
+    };
+    struct framer *f = framer_new(&cfg);
+    feed(f, S("a\nbb\nccc"), 5, 0);
+    is_int(framer_stop(f), 0, "framer_stop returns what on_cut returns");
+    is_int(k.calls, 1, "the partial record is handed over once");
+    is_int(k.recno, 3, "as record 3, after the two whole ones");
+    ok(k.len == 3 && memcmp(k.data, "ccc", 3) == 0, "with its bytes");
+    framer_stop(f);
+    is_int(k.calls, 1, "a second stop finds nothing open");
+    framer_free(f);
+
+    k = (struct cut){0};
+    f = framer_new(&cfg);
+    feed(f, S("a\nbb\n"), 5, 0);
+    framer_stop(f);
+    is_int(k.calls, 0, "input that stopped at a delimiter: nothing cut");
+    framer_free(f);
+}
+
 static void test_pool(void)
 {
     static const char in[] = "alpha\nb\n\nccc\0c\ndddddddddd\ne\n"
@@ -558,6 +616,7 @@ int main(void)
     test_batch_limits();
     test_trickle();
     test_stop();
+    test_stop_cuts_partial();
     test_pool();
     return done_testing();
 }
