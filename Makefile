@@ -41,7 +41,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN := $(if $(filter release,$(VARIANT)),weir,$(B)/weir)
 
-.PHONY: all check check-unit check-cli check-asan check-tsan check-sanitize bench plots demo deps \
+.PHONY: all check check-quick check-readme check-unit check-cli check-asan check-tsan check-sanitize bench plots demo deps \
         install uninstall clean format lint help
 .PHONY: fuzz fuzz-smoke
 .PHONY: check-props
@@ -77,16 +77,24 @@ $(NATSTOOL): tests/nats/natstool.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(filter -Werror,$(OPT)) -o $@ $< \
 	  $(shell pkg-config --cflags --libs libnats) -pthread
 
-# `make check`: the -Werror build, unit tests, then CLI tests against it.
-check: deps
-	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli
+# `make check`: the -Werror build, unit tests, CLI tests and the README's
+# examples against it, then the random configurations. `make check-quick`
+# stops before those.
+check: check-quick
 	PROPS_N=200 NATS_PROPS_N=40 $(MAKE) --no-print-directory VARIANT=check check-props
+
+check-quick: deps
+	$(MAKE) --no-print-directory VARIANT=check check-unit check-cli check-readme
 
 check-unit: $(UNIT_BIN)
 	prove -e '' $(UNIT_BIN)
 
 check-cli: $(BIN) $(SHIM) $(NATSTOOL)
 	WEIR=$(abspath $(BIN)) bats tests/cli
+
+# Every `$ ` session of the README, run as pasted, twice (tests/doc/readme.py).
+check-readme: $(BIN)
+	WEIR=$(abspath $(BIN)) python3 tests/doc/readme.py README.md
 
 # Seeded random configurations checked against a model (tests/props/README.md):
 # PROPS_N (200), PROPS_SEED (printed; PROPS_SEED=S PROPS_N=1 replays one), PROPS_J;
@@ -169,6 +177,6 @@ clean:
 	rm -rf build weir
 
 help:
-	@echo "targets: all check check-asan check-tsan check-sanitize bench plots demo deps install uninstall clean format lint fuzz fuzz-smoke check-props"
+	@echo "targets: all check check-quick check-readme check-asan check-tsan check-sanitize bench plots demo deps install uninstall clean format lint fuzz fuzz-smoke check-props"
 
 -include $(wildcard build/*/*.d build/*/tests/*.d)
