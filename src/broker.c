@@ -8,6 +8,7 @@
 #include "broker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <nats/nats.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +30,7 @@
 #define PULL_BYTES (8u << 20)  /* one pull asks for this many bytes at most */
 #define MSG_OVERHEAD 128       /* a message's bytes besides its payload, about */
 #define MAX_ACK_PENDING 100000 /* of a consumer weir creates, all processes together */
+#define INFO_WAIT_MS 1000      /* a consumer info request waits this long at most */
 
 struct held {
     natsMsg *msg;  /* NULL once settled */
@@ -55,10 +57,14 @@ struct broker {
     jsCtx *js;                 /* for the source */
     struct publisher out, rej; /* --to, --rejects-subject */
     natsSubscription *sub;     /* --from, or NULL */
+    char stream[256];          /* --from STREAM/CONSUMER */
+    const char *consumer;      /* (in the options) */
     int64_t ack_wait_ns;       /* the consumer's */
     size_t pull_max;           /* messages in one pull at most: half its MaxAckPending */
     size_t msg_size;           /* bytes a message may take, from recent pulls */
     int64_t last_msg;          /* when a message last came (reader) */
+    int64_t idle_since;        /* when the stream first looked idle, or 0 (reader) */
+    char idle_note[200];       /* why --idle-exit left with messages pending (reader) */
     char err[256];             /* broker_error */
     /* the held messages */
     pthread_mutex_t mu;
@@ -345,10 +351,10 @@ static int find_consumer(struct broker *br, const char *stream, const char *name
 
 static int open_source(struct broker *br, char *msg, size_t len)
 {
-    char stream[256];
     const char *slash = strchr(br->o->nats_from, '/');
-    snprintf(stream, sizeof stream, "%.*s", (int)(slash - br->o->nats_from), br->o->nats_from);
-    const char *consumer = slash + 1;
+    snprintf(br->stream, sizeof br->stream, "%.*s", (int)(slash - br->o->nats_from),
+             br->o->nats_from);
+    const char *stream = br->stream, *consumer = br->consumer = slash + 1;
     int rc = find_stream(br, stream, msg, len);
     if (rc == 0)
         rc = find_consumer(br, stream, consumer, msg, len);
@@ -490,6 +496,55 @@ static void look_at(struct broker *br, const natsMsgList *list)
     br->msg_size = MAX(biggest, br->msg_size / 2);
 }
 
+/* Messages held here, not yet settled. */
+static int64_t held_count(struct broker *br)
+{
+    int64_t n = 0;
+    sync_lock(&br->mu);
+    for (uint64_t r = br->base; r < br->next; r++)
+        n += br->ring[r & (br->cap - 1)].msg != NULL;
+    sync_unlock(&br->mu);
+    return n;
+}
+
+/* No message came for --idle-exit: true to leave. Not while the consumer
+ * has messages to deliver, or pending acknowledgement beyond those held
+ * here (another reader's, perhaps a dead one's, redelivered after the ack
+ * wait): for those it waits, up to the ack wait and a margin from when the
+ * stream first looked idle, then leaves saying so in idle_note. Reader. */
+static bool idle_over(struct broker *br, int64_t now)
+{
+    br->idle_since = br->idle_since ? br->idle_since : now;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = MAX(MIN(br->o->nats_timeout_ns / NS_PER_MS, INFO_WAIT_MS), 1);
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetConsumerInfo(&ci, br->js, br->stream, br->consumer, &jo, &jerr);
+    if (s != NATS_OK) { /* cannot tell: idle as it looks */
+        fail(br->idle_note, sizeof br->idle_note, s, jerr,
+             "--idle-exit: leaving without knowing what the consumer has pending");
+        return true;
+    }
+    int64_t others = MAX(ci->NumAckPending - held_count(br), 0);
+    uint64_t undelivered = ci->NumPending;
+    jsConsumerInfo_Destroy(ci);
+    int64_t waited = now - br->idle_since;
+    if (others == 0 && undelivered == 0)
+        return true;
+    if (waited < br->ack_wait_ns + MAX(br->ack_wait_ns / 10, NS_PER_SEC))
+        return false;
+    char more[48] = "";
+    if (undelivered)
+        snprintf(more, sizeof more, " (and %" PRIu64 " not delivered yet)", undelivered);
+    snprintf(br->idle_note, sizeof br->idle_note,
+             "--idle-exit: leaving with %" PRId64 " messages still pending acknowledgement by "
+             "another reader%s: waited %.1f s for their redelivery (the ack wait, %.1f s, and a "
+             "margin)",
+             others, more, (double)waited / 1e9, (double)br->ack_wait_ns / 1e9);
+    return true;
+}
+
 int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_t wait_ns,
                  struct batch **out)
 {
@@ -513,14 +568,21 @@ int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_
         br->last_msg = now_ns(); /* no idle time while the server is away */
     }
     natsMsgList_Destroy(&list);
-    if (rc == 0 && !*out && br->o->idle_exit_ns && now_ns() - br->last_msg >= br->o->idle_exit_ns)
-        return BROKER_IDLE;
-    return rc;
+    if (rc || *out || !br->o->idle_exit_ns || now_ns() - br->last_msg < br->o->idle_exit_ns) {
+        br->idle_since = 0;
+        return rc;
+    }
+    return idle_over(br, now_ns()) ? BROKER_IDLE : 0;
 }
 
 const char *broker_error(const struct broker *br)
 {
     return br->err;
+}
+
+const char *broker_idle_note(const struct broker *br)
+{
+    return br->idle_note;
 }
 
 /* ---- settling ---------------------------------------------------------------- */

@@ -43,12 +43,19 @@ void broker_free(struct broker *br); /* naks what is still held; NULL is fine */
 
 /* Fetches up to max_records messages (and about max_bytes), waiting up to
  * wait_ns for the first. *out is a batch of them, or NULL when none came.
- * Returns 0; BROKER_IDLE when none came for --idle-exit; or -errno with
- * broker_error() saying why (the server gone past --nats-timeout). */
+ * Returns 0; BROKER_IDLE when none came for --idle-exit and the consumer
+ * has none pending acknowledgement by another reader (those it waits for,
+ * up to the ack wait); or -errno with broker_error() saying why (the
+ * server gone past --nats-timeout). */
 int broker_fetch(struct broker *br, size_t max_records, size_t max_bytes, int64_t wait_ns,
                  struct batch **out);
 #define BROKER_IDLE 1
 const char *broker_error(const struct broker *br);
+
+/* After BROKER_IDLE: "" when the consumer had nothing left for anyone, or
+ * one line saying what was still pending when the wait for the other
+ * readers' messages (up to the ack wait and a margin) gave up. */
+const char *broker_idle_note(const struct broker *br);
 
 /* Records i..i+n-1 of b are final (shed.h): done, acked; rejected,
  * published to --rejects-subject if given, then acked; returned, naked

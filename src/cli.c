@@ -199,7 +199,7 @@ static void args_new(struct args *a)
     a->ntmo = arg_str0(NULL, "nats-timeout", "DUR", "NATS server gone this long: exit 1 (30s)");
     a->ackwait =
         arg_str0(NULL, "ack-wait", "DUR", "--from: ack wait of a consumer weir creates (30s)");
-    a->idle = arg_str0(NULL, "idle-exit", "DUR", "--from: end after no message for DUR");
+    a->idle = arg_str0(NULL, "idle-exit", "DUR", "--from: end after DUR with nothing pending");
     a->quiet = arg_lit0("q", "quiet", "no summary (--stats none)");
     a->help = arg_lit0("h", "help", "print this help and exit");
     a->version = arg_lit0("V", "version", "print the version and exit");

@@ -311,6 +311,8 @@ static void *broker_reader_main(void *arg)
         int rc = broker_fetch(p->broker, records, bytes, FETCH_WAIT_NS, &b);
         if (rc < 0)
             report_error(&p->rep, "%s", broker_error(p->broker));
+        if (rc == BROKER_IDLE && *broker_idle_note(p->broker))
+            report_warning("%s", broker_idle_note(p->broker));
         if (rc)
             break;
         if (b)

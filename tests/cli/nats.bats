@@ -258,6 +258,71 @@ at_least_once() {
     all_acked
 }
 
+@test "--idle-exit waits for a killed reader's messages: redelivered after the ack wait, done before it leaves (NATS JETSTREAM)" {
+    ok stream-add IN jobs.in
+    ok pub jobs.in --count 300
+    ok consumer-add IN C --ack-wait 2000
+    # a slow reader holds a queue's worth, unacked, when it is killed
+    spawn a --from IN/C -c 64 -j 1 -e sleep:50ms --stats json
+    local a=$PID
+    wait_until 30 lines_at_least 5 "$(T a.out)" || fail "a wrote nothing: $(cat "$(T a.err)")"
+    kill -KILL "$a"
+    finish "$a" 10
+    [ "$RC" -eq 137 ]
+    # b takes the rest at once, then sees no message for far longer than
+    # --idle-exit before the ack wait sends a's back
+    spawn b --from IN/C --idle-exit 300ms --stats json
+    finish "$PID" 60
+    [ "$RC" -eq 0 ] || fail "b exit $RC: $(cat "$(T b.err)")"
+    check_invariant "$(T b.err)"
+    ! grep -q 'idle-exit' "$(T b.err)" || fail "$(cat "$(T b.err)")"
+    at_least_once 300 "$(T a.out)" "$(T b.out)"
+    (($(jget "$(T b.err)" .records_redelivered) > 0)) || fail "nothing redelivered: $(cat "$(T b.err)")"
+    all_acked
+}
+
+@test "--idle-exit: the wait for another reader's messages ends after the ack wait, with one line saying how many are left" {
+    ok stream-add IN jobs.in
+    ok pub jobs.in --count 40
+    ok consumer-add IN C --ack-wait 1000
+    # a live reader holds all 40 for 4 s or more, kept alive by progress acks
+    spawn a --from IN/C -c 64 -j 1 -e sleep:100ms --stats json
+    local a=$PID
+    wait_until 30 lines_at_least 1 "$(T a.out)" || fail "a wrote nothing: $(cat "$(T a.err)")"
+    local t0
+    t0=$(now_ms)
+    spawn b --from IN/C --idle-exit 200ms --stats json
+    finish "$PID" 30
+    local took=$(($(now_ms) - t0))
+    [ "$RC" -eq 0 ] || fail "b exit $RC: $(cat "$(T b.err)")"
+    grep -Eq '^weir: --idle-exit: leaving with [0-9]+ messages still pending acknowledgement by another reader: waited [0-9.]+ s for their redelivery \(the ack wait, 1\.0 s, and a margin\)$' "$(T b.err)" ||
+        fail "$(cat "$(T b.err)")"
+    ((took >= 1000)) || fail "b left after $took ms, before the ack wait"
+    [ "$(jget "$(T b.err)" .records_in)" -eq 0 ]
+    kill -TERM "$a"
+    finish "$a" 30
+    [ "$RC" -eq 143 ] || fail "a exit $RC: $(cat "$(T a.err)")"
+}
+
+@test "--idle-exit: SIGTERM ends the wait for another reader's messages at once" {
+    ok stream-add IN jobs.in
+    ok pub jobs.in --count 40
+    ok consumer-add IN C --ack-wait 30000
+    spawn a --from IN/C -c 64 -j 1 -e sleep:100ms --stats json
+    local a=$PID
+    wait_until 30 lines_at_least 1 "$(T a.out)" || fail "a wrote nothing: $(cat "$(T a.err)")"
+    spawn b --from IN/C --idle-exit 200ms --stats json
+    local b=$PID
+    sleep 1 # b waits for a's messages, up to the 30 s ack wait
+    gone "$b" && fail "b left while a held messages: $(cat "$(T b.err)")"
+    kill -TERM "$b"
+    finish "$b" 10
+    [ "$RC" -eq 143 ] || fail "b exit $RC: $(cat "$(T b.err)")"
+    kill -TERM "$a"
+    finish "$a" 30
+    [ "$RC" -eq 143 ] || fail "a exit $RC: $(cat "$(T a.err)")"
+}
+
 @test "SIGINT: exit 130, what was fetched is finished or returned; with the others, each record exactly once (NATS JETSTREAM, Acknowledgements)" {
     ok stream-add IN jobs.in
     ok pub jobs.in --count 4000
