@@ -859,8 +859,6 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
         r = CLI_EXIT;
     } else if (nerr) {
         r = ambiguous_option(table, nopts, argv) ? CLI_USAGE : argtable_error(a.end);
-    } else if (start == argc && nopts < start) {
-        r = usage("COMMAND expected after --");
     } else {
         r = fill_options(&a, start < argc ? &argv[start] : NULL, o);
         if (r == CLI_RUN && o->command)

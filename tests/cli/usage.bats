@@ -135,8 +135,19 @@ usage_error() {
     [ -z "$long" ] || fail "lines over 79 columns: $long"
 }
 
-@test "usage: -- with nothing after it" { usage_error '^weir: COMMAND expected after -- ' --; }
-@test "usage: -j2 -- with nothing after it" { usage_error 'COMMAND expected after --' -j2 --; }
+@test "-- with nothing after it: no COMMAND, the built-in operations run" {
+    seq 3 >"$(T in)"
+    wrun -q -- <"$(T in)"
+    [ "$status" -eq 0 ] || fail "weir -q --: exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    [ -z "$stderr" ] || fail "weir -q --: stderr: $stderr"
+    printf 'a\nb\n' >"$(T in2)"
+    printf 'A\nB\n' >"$(T want2)"
+    wrun -q -j2 -e upper -- <"$(T in2)"
+    [ "$status" -eq 0 ] || fail "weir -q -j2 -e upper --: exit $status: $stderr"
+    same_file "$(T want2)" "$OUT"
+}
+@test "usage: -x -- with nothing after it" { usage_error '^weir: -x/--exec needs a COMMAND ' -x --; }
 @test "usage: -x without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' -x; }
 @test "usage: --exec without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' --exec; }
 @test "usage: --coproc without COMMAND" { usage_error '^weir: --coproc needs a COMMAND ' --coproc; }
