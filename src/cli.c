@@ -782,16 +782,17 @@ static enum cli_action report_command(const char *name, int err)
     return CLI_NOEXEC;
 }
 
-/* 0 when PATH names an executable regular file, else the errno that
- * running it would give: that of stat, or EACCES for a directory or other
- * non-regular file (ENOENT with regular_only: $PATH search skips them). */
+/* 0 when PATH names an executable regular file, else the errno to report:
+ * that of stat, EISDIR for a directory (as bash says, where execve would
+ * give EACCES), EACCES for another non-regular file (ENOENT for both with
+ * regular_only: $PATH search skips them). */
 static int check_executable(const char *path, int regular_only)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return errno;
     if (!S_ISREG(st.st_mode))
-        return regular_only ? ENOENT : EACCES;
+        return regular_only ? ENOENT : S_ISDIR(st.st_mode) ? EISDIR : EACCES;
     return access(path, X_OK) == 0 ? 0 : errno;
 }
 

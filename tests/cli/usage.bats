@@ -233,9 +233,14 @@ not_runnable() {
     not_runnable 126 "^weir: $BATS_TEST_TMPDIR/script: Permission denied\$" --pipe "$(T script)" arg
 }
 
-@test "COMMAND is a directory: 126" {
+@test "COMMAND is a directory: 126, and the message says so" {
     mkdir "$(T dir)"
-    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir: Permission denied\$" "$(T dir)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir: Is a directory\$" "$(T dir)"
+}
+
+@test "COMMAND is a directory, named with a trailing /: 126" {
+    mkdir "$(T dir)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir/: Is a directory\$" --pipe "$(T dir)/"
 }
 
 @test "COMMAND found in PATH but not executable: 126" {
