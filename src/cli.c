@@ -26,9 +26,10 @@
 #define DEFAULT_PATH "/usr/bin:/bin" /* COMMAND's search path when PATH is unset */
 
 static const char *const help_tail =
-    "Records end with a newline (or -0 / -d). SIZE: 512, 64K, 16M, 1G. DUR: 250us,\n"
-    "100ms, 2s, 1.5m, 1h (bare number: seconds). RATE: 100, 100/s, 2.5k/s, 300/m,\n"
-    "10/h, 5/15s; byte rates take 10M/s, 512K/s.\n"
+    "Records end with a newline (or -0 / -d). SIZE: 512, 64K, 16M, 1G (K = 1024).\n"
+    "N: 500, 10k, 2.5k, 1M (k = 1000). DUR: 250us, 100ms, 2s, 1.5m, 1h (bare\n"
+    "number: seconds). RATE: 100, 100/s, 2.5k/s, 300/m, 10/h, 5/15s; byte rates\n"
+    "take 10M/s, 512K/s.\n"
     "\n"
     "Policies, when the queue is full or no token is there:\n"
     "  block        wait: stop reading, so the producer blocks (default)\n"

@@ -112,6 +112,35 @@ usage_error() {
 @test "usage: -t with -p block" { usage_error '-t|--timeout' -p block -t 1s; }
 @test "usage: -c missing its value" { usage_error '-c|--capacity' -c; }
 
+# Counts take the decimal suffixes of rates (k = 1000), and a fraction when
+# it gives a whole number (weir(1), DESCRIPTION: counts).
+@test "counts take k, M, G (x1000) and whole fractions: -c 10k, -c 2.5k, -j 0.002k" {
+    seq 3 >"$(T in)"
+    wrun --stats json -c 10k -j 0.002k <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ "$(jget "$ERR" .queue_capacity)" = 10000 ] || fail "-c 10k: $stderr"
+    [ "$(jget "$ERR" .workers_requested)" = 2 ] || fail "-j 0.002k: $stderr"
+    wrun --stats json --capacity=2.5K <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 2500 ] || fail "--capacity=2.5K: $stderr"
+    wrun --stats json -c 0.001M <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 1000 ] || fail "-c 0.001M: $stderr"
+    accepted -r 10k --burst 1k
+    accepted --retries 1k true
+    accepted --pipe --block-records 10k true
+    accepted -z -f --compress-threads 0.001k
+}
+
+@test "counts: a fraction that is not whole, or beyond the bound, is refused naming the flag" {
+    accepted -c 2.5k
+    usage_error "^weir: -c/--capacity: expected a whole number from 1 to 1073741824, got '1.5' " -c 1.5
+    usage_error "^weir: -c/--capacity: expected a whole number from 1 to 1073741824, got '2G' " -c 2G
+    usage_error "^weir: -c/--capacity: .*got '10m' " -c 10m
+    usage_error "^weir: -j/--workers: .*got '2.5' " -j 2.5
+    usage_error "^weir: --retries: expected a whole number from 0 to 1000, got '1.001k' " --retries 1.001k true
+    usage_error "^weir: --block-records: .*got '0.5k1' " --pipe --block-records 0.5k1 true
+    usage_error "^weir: --burst: .*got '2.0001k' " -r 10 --burst 2.0001k
+}
+
 # COMMAND: everything from the first non-option (or after --) belongs to it
 # (weir(1), OPTIONS and EXTERNAL COMMANDS).
 
