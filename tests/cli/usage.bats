@@ -106,6 +106,46 @@ usage_error() {
 @test "usage: --byte-rate junk" { usage_error '--byte-rate' --byte-rate junk; }
 @test "usage: unknown option --frobnicate" { usage_error '--frobnicate' --frobnicate; }
 @test "usage: unknown short option -Z" { usage_error '-Z|Z' -Z; }
+@test "usage: a misspelled long option gets the nearest one suggested" {
+    local hint='\(did you mean --policy\?\) \(see weir --help\)$'
+    usage_error "^weir: unknown option --polcy $hint" --polcy drop
+    usage_error "^weir: unknown option --polcy $hint" --polcy=drop
+    usage_error '^weir: unknown option --wokrers \(did you mean --workers\?\) ' --wokrers 2
+    usage_error '^weir: unknown option --capactiy-bytes \(did you mean --capacity-bytes\?\) ' \
+        --capactiy-bytes 1M
+    usage_error '^weir: unknown option --rejets \(did you mean --rejects\?\) ' -q --rejets r.txt true
+}
+@test "usage: an unknown option near no name gets no guess" {
+    usage_error '^weir: unknown option --frobnicate \(see weir --help\)$' --frobnicate
+    usage_error '^weir: unknown option --tp \(see weir --help\)$' --tp x # as near --to as --op
+    usage_error '^weir: unknown option -Z \(see weir --help\)$' -uZ
+}
+
+# value_flags: every name of every flag --help lists with a value
+# ("-c, --capacity=N"), one a line: -c, --capacity, -j, --workers, --jobs...
+value_flags() {
+    "$WEIR" --help | grep -oE '^ +(-[[:alnum:]], )?--[a-z-]+(, --[a-z-]+)*=' |
+        grep -oE -e '(^| )-{1,2}[[:alnum:]][a-z-]*' | tr -d ' '
+}
+
+@test "usage: every flag that takes a value, given an empty one, is named (--rejects '', --rejects=, -c '')" {
+    local flags flag want n=0
+    flags=$(value_flags)
+    for flag in $flags; do
+        want=$flag
+        [ "$flag" != --jobs ] || want=--workers # an alias is named by its first name
+        usage_error "^weir: ([^ ]*/)?$want(/[^ ]*)?: empty value, expected [a-z]" "$flag" ''
+        if [[ $flag == --* ]]; then
+            usage_error "^weir: ([^ ]*/)?$want(/[^ ]*)?: empty value, expected [a-z]" "$flag="
+        fi
+        n=$((n + 1))
+    done
+    [ "$n" -ge 45 ] || fail "only $n flags with a value found in --help: $flags"
+    usage_error "^weir: --rejects: empty value, expected a file name " --rejects '' true
+    usage_error "^weir: --max-record: empty value, expected a size " --max-record ''
+    usage_error "^weir: --metrics: empty value, expected a file name " --metrics=
+    usage_error "^weir: -j/--workers: empty value, expected a whole number " -uj ''
+}
 @test "usage: -0 with -d conflict" { usage_error '(-0|--null).*(-d|--delimiter)|(-d|--delimiter).*(-0|--null)' -0 -d ';'; }
 @test "usage: -p timeout without -t" { usage_error '-t|--timeout' -p timeout; }
 @test "usage: -t with -p drop" { usage_error '-t|--timeout' -p drop -t 1s; }
