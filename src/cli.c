@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "parse.h"
+#include "suggest.h"
 
 #define MAX_WORKERS 1024
 #define MAX_RECORD_LIMIT (UINT64_C(1) << 30) /* records are addressed with 32 bits */
@@ -26,9 +27,10 @@
 #define DEFAULT_PATH "/usr/bin:/bin" /* COMMAND's search path when PATH is unset */
 
 static const char *const help_tail =
-    "Records end with a newline (or -0 / -d). SIZE: 512, 64K, 16M, 1G. DUR: 250us,\n"
-    "100ms, 2s, 1.5m, 1h (bare number: seconds). RATE: 100, 100/s, 2.5k/s, 300/m,\n"
-    "10/h, 5/15s; byte rates take 10M/s, 512K/s.\n"
+    "Records end with a newline (or -0 / -d). SIZE: 512, 64K, 16M, 1G (K = 1024).\n"
+    "N: 500, 10k, 2.5k, 1M (k = 1000). DUR: 250us, 100ms, 2s, 1.5m, 1h (bare\n"
+    "number: seconds). RATE: 100, 100/s, 2.5k/s, 300/m, 10/h, 5/15s; byte rates\n"
+    "take 10M/s, 512K/s.\n"
     "\n"
     "Policies, when the queue is full or no token is there:\n"
     "  block        wait: stop reading, so the producer blocks (default)\n"
@@ -710,6 +712,18 @@ static const struct arg_hdr *long_option(void *const *table, const char *name)
     return long_option_n(table, name, &n);
 }
 
+/* The entry of the table that short option C stands for, NULL if none. */
+static const struct arg_hdr *short_option(void *const *table, char c)
+{
+    for (int i = 0;; i++) {
+        const struct arg_hdr *h = table[i];
+        if (h->flag & ARG_TERMINATOR)
+            return NULL;
+        if (h->shortopts && strchr(h->shortopts, c))
+            return h;
+    }
+}
+
 /* An abbreviated long option that stands for several (--rej): named in
  * the usage error, as argtable2 calls it only invalid. */
 static bool ambiguous_option(void *const *table, int nopts, char **argv)
@@ -735,18 +749,126 @@ static int option_values(void *const *table, const char *arg)
         return h && (h->flag & ARG_HASVALUE) && !strchr(arg, '=');
     }
     for (const char *c = arg + 1; *c; c++) { /* a cluster: -uj2, -uj 2 */
-        for (int i = 0;; i++) {
-            const struct arg_hdr *h = table[i];
-            if (h->flag & ARG_TERMINATOR)
-                break;
-            if (h->shortopts && strchr(h->shortopts, *c)) {
-                if (h->flag & (ARG_HASVALUE | ARG_HASOPTVALUE))
-                    return (h->flag & ARG_HASVALUE) && c[1] == '\0';
-                break;
-            }
-        }
+        const struct arg_hdr *h = short_option(table, *c);
+        if (h && (h->flag & (ARG_HASVALUE | ARG_HASOPTVALUE)))
+            return (h->flag & ARG_HASVALUE) && c[1] == '\0';
     }
     return 0;
+}
+
+/* "-c/--capacity", "--rejects": how messages name the option of entry H. */
+static const char *flag_name(const struct arg_hdr *h, char *buf, size_t size)
+{
+    int n = (int)strcspn(h->longopts ? h->longopts : "", ","); /* "workers,jobs" */
+    if (h->shortopts && n)
+        snprintf(buf, size, "-%c/--%.*s", h->shortopts[0], n, h->longopts);
+    else if (n)
+        snprintf(buf, size, "--%.*s", n, h->longopts);
+    else
+        snprintf(buf, size, "-%c", h->shortopts ? h->shortopts[0] : '?');
+    return buf;
+}
+
+/* What a value of DATATYPE (as --help shows it: FILE, N...) looks like. */
+static const char *expected_value(const char *datatype)
+{
+    static const char *const what[][2] = {
+        {"C", "one byte or an escape such as \\t"},
+        {"SIZE", "a size such as 64K or 16M"},
+        {"N", "a whole number"},
+        {"DUR", "a duration such as 250ms or 2s"},
+        {"RATE", "a rate such as 100/s or 2.5k/s"},
+        {"FILE", "a file name"},
+        {"OP", "an operation such as upper or grep:ERE"},
+        {"P", "block, drop, drop-oldest, timeout or fail"},
+        {"skip|fail", "skip or fail"},
+        {"WHEN", "auto, yes or no"},
+        {"FORMAT", "text, json or none"},
+        {"URL", "a NATS server URL"},
+        {"S/C", "a stream and a consumer: STREAM/CONSUMER"},
+    };
+    for (size_t i = 0; datatype && i < sizeof what / sizeof what[0]; i++)
+        if (strcmp(datatype, what[i][0]) == 0)
+            return what[i][1];
+    return datatype && datatype[0] == 'S' ? "a subject" : "a value"; /* SUBJ, SUBJECT, S */
+}
+
+/* The entry of the option ARG gives an empty value: --name= or, when ARG
+ * takes the next argument as its value (--name V, -uj V), an empty NEXT.
+ * NULL when ARG gives none. */
+static const struct arg_hdr *empty_value_of(void *const *table, const char *arg, const char *next)
+{
+    const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    if (eq ? eq[1] != '\0' : !(option_values(table, arg) && next && !next[0]))
+        return NULL;
+    const struct arg_hdr *h =
+        arg[1] == '-' ? long_option(table, arg + 2) : short_option(table, arg[strlen(arg) - 1]);
+    return h && (h->flag & ARG_HASVALUE) ? h : NULL;
+}
+
+/* An option given an empty value (--rejects '', --rejects=, -c ''): named,
+ * with what it expects, where argtable2 would name no flag. */
+static bool empty_value(void *const *table, int nopts, char **argv)
+{
+    for (int i = 1; i < nopts; i += 1 + option_values(table, argv[i])) {
+        const struct arg_hdr *h =
+            empty_value_of(table, argv[i], i + 1 < nopts ? argv[i + 1] : NULL);
+        if (h) {
+            char flag[64];
+            usage("%s: empty value, expected %s", flag_name(h, flag, sizeof flag),
+                  expected_value(h->datatype));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The long option nearest to WORD[0..len) if one is near enough to be
+ * what was meant (suggest.h), its length in *nlen; else NULL. */
+static const char *nearest_long_option(void *const *table, const char *word, size_t len,
+                                       size_t *nlen)
+{
+    struct suggest s;
+    suggest_init(&s, word, len);
+    for (int i = 0;; i++) {
+        const struct arg_hdr *h = table[i];
+        if (h->flag & ARG_TERMINATOR)
+            return suggest_result(&s, nlen);
+        for (const char *l = h->longopts; l && *l;) { /* "workers,jobs" */
+            size_t n = strcspn(l, ",");
+            suggest_offer(&s, l, n);
+            l += n + (l[n] == ',');
+        }
+    }
+}
+
+/* An unknown option (--polcy, -Z, -uZ): named, for a long one with the
+ * nearest long option when there is one, as git does. */
+static bool unknown_option(void *const *table, int nopts, char **argv)
+{
+    for (int i = 1; i < nopts; i += 1 + option_values(table, argv[i])) {
+        const char *arg = argv[i], *near;
+        int nprefix;
+        size_t len = strcspn(arg + 2, "="), nlen;
+        for (const char *c = arg + 1; arg[1] != '-' && *c; c++) {
+            const struct arg_hdr *h = short_option(table, *c);
+            if (!h) {
+                usage("unknown option -%c", *c);
+                return true;
+            }
+            if (h->flag & (ARG_HASVALUE | ARG_HASOPTVALUE))
+                break; /* the rest is its value: -j2 */
+        }
+        if (arg[1] != '-' || !arg[2] || long_option_n(table, arg + 2, &nprefix) || nprefix)
+            continue;
+        if ((near = nearest_long_option(table, arg + 2, len, &nlen)))
+            usage("unknown option --%.*s (did you mean --%.*s?)", (int)len, arg + 2, (int)nlen,
+                  near);
+        else
+            usage("unknown option --%.*s", (int)len, arg + 2);
+        return true;
+    }
+    return false;
 }
 
 /* Where COMMAND starts: at the first argument that is neither an option
@@ -782,16 +904,17 @@ static enum cli_action report_command(const char *name, int err)
     return CLI_NOEXEC;
 }
 
-/* 0 when PATH names an executable regular file, else the errno that
- * running it would give: that of stat, or EACCES for a directory or other
- * non-regular file (ENOENT with regular_only: $PATH search skips them). */
+/* 0 when PATH names an executable regular file, else the errno to report:
+ * that of stat, EISDIR for a directory (as bash says, where execve would
+ * give EACCES), EACCES for another non-regular file (ENOENT for both with
+ * regular_only: $PATH search skips them). */
 static int check_executable(const char *path, int regular_only)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return errno;
     if (!S_ISREG(st.st_mode))
-        return regular_only ? ENOENT : EACCES;
+        return regular_only ? ENOENT : S_ISDIR(st.st_mode) ? EISDIR : EACCES;
     return access(path, X_OK) == 0 ? 0 : errno;
 }
 
@@ -857,10 +980,12 @@ enum cli_action cli_parse(int argc, char **argv, struct options *o)
     } else if (a.version->count) {
         printf("weir %s\n", WEIR_VERSION);
         r = CLI_EXIT;
+    } else if (empty_value(table, nopts, argv)) {
+        r = CLI_USAGE;
     } else if (nerr) {
-        r = ambiguous_option(table, nopts, argv) ? CLI_USAGE : argtable_error(a.end);
-    } else if (start == argc && nopts < start) {
-        r = usage("COMMAND expected after --");
+        r = ambiguous_option(table, nopts, argv) || unknown_option(table, nopts, argv)
+                ? CLI_USAGE
+                : argtable_error(a.end);
     } else {
         r = fill_options(&a, start < argc ? &argv[start] : NULL, o);
         if (r == CLI_RUN && o->command)

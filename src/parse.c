@@ -72,6 +72,24 @@ static int size_shift(char c)
     }
 }
 
+/* The power of 1000 that a decimal suffix stands for: k or K 1, M 2, G 3;
+ * 0 for any other byte. Rates and counts share them; a lower-case m would
+ * read as minutes in a rate, so it is none. */
+static int decimal_suffix(char c)
+{
+    switch (c) {
+    case 'k':
+    case 'K':
+        return 1;
+    case 'M':
+        return 2;
+    case 'G':
+        return 3;
+    default:
+        return 0;
+    }
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
     uint64_t v;
@@ -126,15 +144,37 @@ int parse_duration(const char *s, int64_t *out_ns)
     return -EINVAL;
 }
 
+/* Exact, with no double in between: the fraction's digits are moved into
+ * the integer one by one as the suffix scales it ("2.5k": 25, 250, 2500),
+ * and any left over must be zeros. */
 int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     uint64_t v;
-    const char *p;
+    const char *p, *frac = "";
     int rc = parse_uint(s, &v, &p);
     if (rc)
         return rc;
-    if (*p)
-        return -EINVAL;
+    size_t nfrac = 0, scale = 0;
+    if (*p == '.') {
+        frac = ++p;
+        nfrac = strspn(frac, "0123456789");
+        p += nfrac;
+        if (nfrac == 0)
+            return -EINVAL;
+    }
+    if (*p) {
+        scale = 3 * (size_t)decimal_suffix(*p++);
+        if (scale == 0 || *p)
+            return -EINVAL;
+    }
+    for (size_t i = 0; i < scale; i++) {
+        unsigned d = i < nfrac ? (unsigned)(frac[i] - '0') : 0;
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    if (nfrac > scale && strspn(frac + scale, "0") < nfrac - scale)
+        return -EINVAL; /* not a whole number: "1.5", "2.5001k" */
     if (v < min || v > max)
         return -ERANGE;
     *out = v;
@@ -205,12 +245,10 @@ int parse_rate(const char *s, int binary, double *out_per_sec)
     if (rc)
         return rc;
     if (*p && *p != '/') {
-        /* k or K, M, G: lower-case m would read as minutes, so it is refused */
-        if (!strchr("kKMG", *p))
+        int power = decimal_suffix(*p++);
+        if (!power)
             return -EINVAL;
-        int shift = size_shift(*p);
-        v *= binary ? (double)(UINT64_C(1) << shift) : pow(1000, shift / 10);
-        p++;
+        v *= binary ? (double)(UINT64_C(1) << (10 * power)) : pow(1000, power);
     }
     double per_ns = 1e9; /* the period, in ns: one second by default */
     if (*p == '/') {

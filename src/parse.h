@@ -17,7 +17,10 @@ int parse_size(const char *s, uint64_t *out);
  * also "ns" and "d". Must be >= 0 and fit in int64 nanoseconds. */
 int parse_duration(const char *s, int64_t *out_ns);
 
-/* Unsigned decimal count in [min, max]. */
+/* Counts: "500", "10k" or "10K" (x1000), "2.5k", "1M" (x10^6), "1G"
+ * (x10^9): the decimal suffixes of rates, not the binary ones of sizes. A
+ * fraction is taken when the result is whole ("1.0", "2.5k"); "1.5" or
+ * "2.0005k" is -EINVAL. The value must lie in [min, max]. */
 int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* A delimiter: one byte, or an escape: \n \t \r \0 \\ \xHH. */

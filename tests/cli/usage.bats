@@ -106,11 +106,80 @@ usage_error() {
 @test "usage: --byte-rate junk" { usage_error '--byte-rate' --byte-rate junk; }
 @test "usage: unknown option --frobnicate" { usage_error '--frobnicate' --frobnicate; }
 @test "usage: unknown short option -Z" { usage_error '-Z|Z' -Z; }
+@test "usage: a misspelled long option gets the nearest one suggested" {
+    local hint='\(did you mean --policy\?\) \(see weir --help\)$'
+    usage_error "^weir: unknown option --polcy $hint" --polcy drop
+    usage_error "^weir: unknown option --polcy $hint" --polcy=drop
+    usage_error '^weir: unknown option --wokrers \(did you mean --workers\?\) ' --wokrers 2
+    usage_error '^weir: unknown option --capactiy-bytes \(did you mean --capacity-bytes\?\) ' \
+        --capactiy-bytes 1M
+    usage_error '^weir: unknown option --rejets \(did you mean --rejects\?\) ' -q --rejets r.txt true
+}
+@test "usage: an unknown option near no name gets no guess" {
+    usage_error '^weir: unknown option --frobnicate \(see weir --help\)$' --frobnicate
+    usage_error '^weir: unknown option --tp \(see weir --help\)$' --tp x # as near --to as --op
+    usage_error '^weir: unknown option -Z \(see weir --help\)$' -uZ
+}
+
+# value_flags: every name of every flag --help lists with a value
+# ("-c, --capacity=N"), one a line: -c, --capacity, -j, --workers, --jobs...
+value_flags() {
+    "$WEIR" --help | grep -oE '^ +(-[[:alnum:]], )?--[a-z-]+(, --[a-z-]+)*=' |
+        grep -oE -e '(^| )-{1,2}[[:alnum:]][a-z-]*' | tr -d ' '
+}
+
+@test "usage: every flag that takes a value, given an empty one, is named (--rejects '', --rejects=, -c '')" {
+    local flags flag want n=0
+    flags=$(value_flags)
+    for flag in $flags; do
+        want=$flag
+        [ "$flag" != --jobs ] || want=--workers # an alias is named by its first name
+        usage_error "^weir: ([^ ]*/)?$want(/[^ ]*)?: empty value, expected [a-z]" "$flag" ''
+        if [[ $flag == --* ]]; then
+            usage_error "^weir: ([^ ]*/)?$want(/[^ ]*)?: empty value, expected [a-z]" "$flag="
+        fi
+        n=$((n + 1))
+    done
+    [ "$n" -ge 45 ] || fail "only $n flags with a value found in --help: $flags"
+    usage_error "^weir: --rejects: empty value, expected a file name " --rejects '' true
+    usage_error "^weir: --max-record: empty value, expected a size " --max-record ''
+    usage_error "^weir: --metrics: empty value, expected a file name " --metrics=
+    usage_error "^weir: -j/--workers: empty value, expected a whole number " -uj ''
+}
 @test "usage: -0 with -d conflict" { usage_error '(-0|--null).*(-d|--delimiter)|(-d|--delimiter).*(-0|--null)' -0 -d ';'; }
 @test "usage: -p timeout without -t" { usage_error '-t|--timeout' -p timeout; }
 @test "usage: -t with -p drop" { usage_error '-t|--timeout' -p drop -t 1s; }
 @test "usage: -t with -p block" { usage_error '-t|--timeout' -p block -t 1s; }
 @test "usage: -c missing its value" { usage_error '-c|--capacity' -c; }
+
+# Counts take the decimal suffixes of rates (k = 1000), and a fraction when
+# it gives a whole number (weir(1), DESCRIPTION: counts).
+@test "counts take k, M, G (x1000) and whole fractions: -c 10k, -c 2.5k, -j 0.002k" {
+    seq 3 >"$(T in)"
+    wrun --stats json -c 10k -j 0.002k <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ "$(jget "$ERR" .queue_capacity)" = 10000 ] || fail "-c 10k: $stderr"
+    [ "$(jget "$ERR" .workers_requested)" = 2 ] || fail "-j 0.002k: $stderr"
+    wrun --stats json --capacity=2.5K <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 2500 ] || fail "--capacity=2.5K: $stderr"
+    wrun --stats json -c 0.001M <"$(T in)"
+    [ "$(jget "$ERR" .queue_capacity)" = 1000 ] || fail "-c 0.001M: $stderr"
+    accepted -r 10k --burst 1k
+    accepted --retries 1k true
+    accepted --pipe --block-records 10k true
+    accepted -z -f --compress-threads 0.001k
+}
+
+@test "counts: a fraction that is not whole, or beyond the bound, is refused naming the flag" {
+    accepted -c 2.5k
+    usage_error "^weir: -c/--capacity: expected a whole number from 1 to 1073741824, got '1.5' " -c 1.5
+    usage_error "^weir: -c/--capacity: expected a whole number from 1 to 1073741824, got '2G' " -c 2G
+    usage_error "^weir: -c/--capacity: .*got '10m' " -c 10m
+    usage_error "^weir: -j/--workers: .*got '2.5' " -j 2.5
+    usage_error "^weir: --retries: expected a whole number from 0 to 1000, got '1.001k' " --retries 1.001k true
+    usage_error "^weir: --block-records: .*got '0.5k1' " --pipe --block-records 0.5k1 true
+    usage_error "^weir: --burst: .*got '2.0001k' " -r 10 --burst 2.0001k
+}
 
 # COMMAND: everything from the first non-option (or after --) belongs to it
 # (weir(1), OPTIONS and EXTERNAL COMMANDS).
@@ -135,8 +204,19 @@ usage_error() {
     [ -z "$long" ] || fail "lines over 79 columns: $long"
 }
 
-@test "usage: -- with nothing after it" { usage_error '^weir: COMMAND expected after -- ' --; }
-@test "usage: -j2 -- with nothing after it" { usage_error 'COMMAND expected after --' -j2 --; }
+@test "-- with nothing after it: no COMMAND, the built-in operations run" {
+    seq 3 >"$(T in)"
+    wrun -q -- <"$(T in)"
+    [ "$status" -eq 0 ] || fail "weir -q --: exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    [ -z "$stderr" ] || fail "weir -q --: stderr: $stderr"
+    printf 'a\nb\n' >"$(T in2)"
+    printf 'A\nB\n' >"$(T want2)"
+    wrun -q -j2 -e upper -- <"$(T in2)"
+    [ "$status" -eq 0 ] || fail "weir -q -j2 -e upper --: exit $status: $stderr"
+    same_file "$(T want2)" "$OUT"
+}
+@test "usage: -x -- with nothing after it" { usage_error '^weir: -x/--exec needs a COMMAND ' -x --; }
 @test "usage: -x without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' -x; }
 @test "usage: --exec without COMMAND" { usage_error '^weir: -x/--exec needs a COMMAND ' --exec; }
 @test "usage: --coproc without COMMAND" { usage_error '^weir: --coproc needs a COMMAND ' --coproc; }
@@ -222,9 +302,14 @@ not_runnable() {
     not_runnable 126 "^weir: $BATS_TEST_TMPDIR/script: Permission denied\$" --pipe "$(T script)" arg
 }
 
-@test "COMMAND is a directory: 126" {
+@test "COMMAND is a directory: 126, and the message says so" {
     mkdir "$(T dir)"
-    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir: Permission denied\$" "$(T dir)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir: Is a directory\$" "$(T dir)"
+}
+
+@test "COMMAND is a directory, named with a trailing /: 126" {
+    mkdir "$(T dir)"
+    not_runnable 126 "^weir: $BATS_TEST_TMPDIR/dir/: Is a directory\$" --pipe "$(T dir)/"
 }
 
 @test "COMMAND found in PATH but not executable: 126" {

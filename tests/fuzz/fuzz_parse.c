@@ -102,15 +102,28 @@ static void fuzz_duration(const char *s)
         fail("parse_duration not deterministic", s);
 }
 
+/* Reference: digits, then an optional '.' and digits, then an optional
+ * k/K/M/G (x1000, x10^6, x10^9); the fraction's digits past the suffix's
+ * scale must be zeros (a whole number). */
 static void fuzz_count(const char *s, uint8_t sel)
 {
     static const uint64_t bounds[][2] = {
         {0, 1024}, {1, UINT64_C(1) << 30}, {0, 1000}, {1, 100}, {0, UINT64_MAX}, {7, 7},
     };
     const uint64_t *b = bounds[(sel >> 3) % (sizeof bounds / sizeof bounds[0])];
-    size_t digits = strspn(s, "0123456789");
+    size_t digits = strspn(s, "0123456789"), nfrac = 0;
+    const char *p = s + digits, *frac = p + (*p == '.');
+    if (*p == '.')
+        p += 1 + (nfrac = strspn(frac, "0123456789"));
+    const char *u = *p ? strchr("kKMG", *p) : NULL;
+    size_t scale = !u ? 0 : *u == 'M' ? 6 : *u == 'G' ? 9 : 3;
+    p += u != NULL;
     unsigned __int128 want = digits_value(s, digits);
-    bool junk = !digits || s[digits], range = digits && (want < b[0] || want > b[1]);
+    for (size_t i = 0; i < scale && want <= UINT64_MAX; i++)
+        want = want * 10 + (i < nfrac ? (unsigned)(frac[i] - '0') : 0);
+    bool whole = nfrac <= scale || strspn(frac + scale, "0") == nfrac - scale;
+    bool junk = !digits || *p || (frac > s + digits && !nfrac) || !whole;
+    bool range = digits && (want < b[0] || want > b[1]);
     int ref = junk ? -EINVAL : range ? -ERANGE : 0;
     uint64_t v, v2;
     memset(&v, SENTINEL, sizeof v);

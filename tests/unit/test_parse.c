@@ -145,9 +145,54 @@ static void test_counts(void)
     count_bad("+1", 0, 10, -EINVAL);
     count_bad(" 1", 0, 10, -EINVAL);
     count_bad("1 ", 0, 10, -EINVAL);
-    count_bad("1K", 0, 10000, -EINVAL);
-    count_bad("1.0", 0, 10, -EINVAL);
     count_bad("x", 0, 10, -EINVAL);
+}
+
+/* Counts take the decimal suffixes of rates (k = 1000, not 1024), and a
+ * fraction only when the result is whole; exactly, up to UINT64_MAX. */
+static void test_count_suffixes(void)
+{
+    const uint64_t big = UINT64_MAX;
+    count_ok("10k", 1, big, 10000);
+    count_ok("10K", 1, big, 10000);
+    count_ok("2.5k", 1, big, 2500);
+    count_ok("0.001k", 1, big, 1);
+    count_ok("1.000k", 1, big, 1000);
+    count_ok("1M", 1, big, 1000000);
+    count_ok("1.5M", 1, big, 1500000);
+    count_ok("0.000001M", 1, big, 1);
+    count_ok("3G", 1, big, UINT64_C(3000000000));
+    count_ok("2.25G", 1, big, UINT64_C(2250000000));
+    count_ok("1.0", 0, 10, 1);
+    count_ok("7.000", 0, 10, 7);
+    count_ok("1k", 1000, 1000, 1000);
+    count_ok("18446744073709551.615k", 0, big, UINT64_MAX);
+    count_ok("18446744073.709551615G", 0, big, UINT64_MAX);
+
+    count_bad("1.5", 0, 10, -EINVAL); /* 1.5 records */
+    count_bad("0.5", 0, 10, -EINVAL);
+    count_bad("2.5001k", 0, big, -EINVAL);
+    count_bad("0.0001k", 0, big, -EINVAL);
+    count_bad("1.0000001M", 0, big, -EINVAL);
+    count_bad("1.", 0, 10, -EINVAL);
+    count_bad(".5k", 0, big, -EINVAL);
+    count_bad("k", 0, big, -EINVAL);
+    count_bad("10m", 0, big, -EINVAL); /* m is minutes in a rate: no suffix */
+    count_bad("10g", 0, big, -EINVAL);
+    count_bad("1T", 0, big, -EINVAL);
+    count_bad("1kk", 0, big, -EINVAL);
+    count_bad("1kB", 0, big, -EINVAL);
+    count_bad("1Ki", 0, big, -EINVAL);
+    count_bad("1k ", 0, big, -EINVAL);
+    count_bad("1 k", 0, big, -EINVAL);
+    count_bad("1e3", 0, big, -EINVAL);
+    count_bad("-1k", 0, big, -EINVAL);
+    count_bad("1.5.0k", 0, big, -EINVAL);
+    count_bad("11k", 1, 10000, -ERANGE);
+    count_bad("2G", 1, UINT64_C(1) << 30, -ERANGE);
+    count_bad("18446744073709551.616k", 0, big, -ERANGE);
+    count_bad("18446744074G", 0, big, -ERANGE);
+    count_bad("99999999999999999999G", 0, big, -ERANGE);
 }
 
 static void delim_ok(const char *s, unsigned char want)
@@ -257,6 +302,7 @@ int main(void)
     test_sizes();
     test_durations();
     test_counts();
+    test_count_suffixes();
     test_delims();
     test_rates();
     return done_testing();
