@@ -397,13 +397,16 @@ tty_wait() {
 }
 
 # progress_pane MAX TEXT: TEXT (what the pane shows) is one line, weir's
-# progress line with an ETA, at most MAX columns wide. The line is in $LINE.
+# progress line, at most MAX columns wide: narrow, it may have given up
+# all but the queue, shed and failed counts, which always end it. The line
+# is in $LINE.
 progress_pane() {
     local text
     text=$(grep -v '^$' <<<"$2")
     [ "$(printf '%s\n' "$text" | wc -l)" -eq 1 ] || return 1
     LINE=$text
-    [[ $LINE =~ ^weir\ [0-9]+:[0-9]{2}\ .*ETA ]] && [ "${#LINE}" -le "$1" ]
+    [[ $LINE =~ ^(weir\ .*\|\ )?queue\ [0-9]+/[0-9-]+\ \|\ shed\ [0-9]+\ failed\ [0-9]+$ ]] &&
+        [ "${#LINE}" -le "$1" ]
 }
 
 # one_progress_line MAX: progress_pane MAX on what the pane shows now.
@@ -421,6 +424,7 @@ draws() {
     seq 1 2000 >"$(T in)" # -e sleep:1ms -j 1: about 2 s
     tty_run 80 --progress -j 1 -e sleep:1ms
     wait_until 10 one_progress_line 79 || fail "no progress line: $(pane)"
+    [[ $LINE =~ ^weir\ [0-9]+:[0-9]{2}\ .*ETA ]] || fail "no elapsed time and ETA at 80: $LINE"
     local i p
     for ((i = 0; i < 5; i++)); do
         sleep 0.2
@@ -457,10 +461,25 @@ draws() {
     wait_until 5 one_progress_line 39 || fail "the line does not fit in 40 columns: $(pane)"
     tty_wait
     # once a redraw fits in 40 columns, every later one does too
-    draws "$(T raw)" | grep '^weir [0-9]' |
+    draws "$(T raw)" | grep -E '^(weir [0-9|]|queue )' |
         awk 'length($0) < 40 { narrow = 1 } narrow && length($0) >= 40 { print; bad = 1 }
              END { exit bad || !narrow }' >&2 || fail "a redraw after the resize is too wide"
     grep -aqF $'\r\033[Kweir: 2000 records in ' "$(T raw)" || fail "summary: $(pane)"
+}
+
+# shed_on_line: the pane shows one progress line within 79 columns, with
+# records shed.
+shed_on_line() {
+    one_progress_line 79 && [[ $LINE =~ \|\ shed\ [1-9][0-9]*\ failed\ 0$ ]]
+}
+
+@test "terminal: at 80 columns under -p drop the line gives up byte figures, not the shed count" {
+    seq 1 100000 >"$(T in)" # read at once, all but a few shed; the drain takes 2 s or more
+    tty_run 80 -p drop -c 10 -j 1 -e sleep:200ms
+    wait_until 20 shed_on_line || fail "no shed count on the line: $(pane)"
+    [[ $LINE == *ETA* && $LINE == *'| queue '* ]] || fail "ETA or queue missing: $LINE"
+    [[ $LINE != *B/s* && $LINE != *iB* ]] || fail "byte figures kept before the shed count: $LINE"
+    tty_wait
 }
 
 @test "terminal: no progress line with -q, nor with --no-progress" {
