@@ -33,7 +33,7 @@ LDLIBS := $(PKG_LIBS) -lm -pthread
 B := build/$(VARIANT)
 LIB_SRC := src/admit.c src/batch.c src/broker.c src/child.c src/coproc.c src/exec.c src/framer.c src/hist.c src/limiter.c src/monitor.c src/ops.c \
            src/output.c src/parse.c src/pipeline.c src/policy.c src/progress.c src/queue.c src/rejects.c \
-           src/report.c src/seq.c src/shed.c src/stage.c src/stats.c src/stream.c src/sync.c
+           src/report.c src/seq.c src/shed.c src/stage.c src/stats.c src/stream.c src/sync.c src/term.c
 CLI_SRC := src/cli.c src/main.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)

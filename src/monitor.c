@@ -2,11 +2,11 @@
  * monitor.h.
  *
  * The progress line (its text: progress.h) is redrawn at most 10 times a
- * second in place ("\r", the line, erase to the end), fitted to the
- * terminal's width as it is now, so it never wraps, also after a resize.
- * Forced onto a stderr that is not a terminal, it is a plain line once a
- * second instead. Its rates are taken over the last second or so, not the
- * whole run.
+ * second in place, fitted to the terminal's width as it is now, so it
+ * never wraps, also after a resize; term.h keeps it off the lines other
+ * text takes on that terminal. Forced onto a stderr that is not a
+ * terminal, it is a plain line once a second instead. Its rates are taken
+ * over the last second or so, not the whole run.
  *
  * The metrics file is written to a temporary file in the same directory
  * and renamed over the old one, so a reader never sees half of it. */
@@ -18,12 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "progress.h"
 #include "report.h"
+#include "term.h"
 
 #define REDRAW_NS (NS_PER_SEC / 10) /* progress on a terminal */
 #define LINES_NS NS_PER_SEC         /* progress as plain lines */
@@ -39,7 +39,6 @@ struct monitor {
     struct monitor_config c;
     int64_t next_snapshot, next_progress, next_metrics; /* NS_FOREVER: off */
     struct sample prev, cur;                            /* rates: from prev (a window ago) to now */
-    bool drawn;                                         /* a progress line is on the terminal */
     bool metrics_failed;                                /* reported once */
     char *tmp;                                          /* the metrics file's temporary name */
 };
@@ -91,14 +90,6 @@ int64_t monitor_deadline(const struct monitor *m)
 
 /* ---- the progress line ------------------------------------------------------ */
 
-static unsigned term_width(void)
-{
-    struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
-}
-
 static double per_s(uint64_t a, uint64_t b, double dt)
 {
     return dt > 0 ? (double)(b - a) / dt : 0;
@@ -127,22 +118,16 @@ static void draw_progress(struct monitor *m, int64_t now, const struct stats *s)
     if (now - m->prev.t >= RATE_WINDOW_NS)
         m->prev = m->cur;
     char line[512];
-    bool tty = m->c.progress == PROGRESS_TTY;
-    progress_compose(&f, tty ? MIN(term_width(), sizeof line) : sizeof line, line, sizeof line);
+    if (m->c.progress == PROGRESS_TTY) { /* as wide as the terminal is now */
+        progress_compose(&f, MIN(term_width(), sizeof line), line, sizeof line);
+        term_draw(line);
+        return;
+    }
+    progress_compose(&f, sizeof line, line, sizeof line);
     flockfile(stderr);
-    fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+    fprintf(stderr, "%s\n", line);
     funlockfile(stderr);
     fflush(stderr);
-    m->drawn = tty;
-}
-
-static void clear_progress(struct monitor *m)
-{
-    if (!m->drawn)
-        return;
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-    m->drawn = false;
 }
 
 /* ---- the metrics file --------------------------------------------------------- */
@@ -248,8 +233,9 @@ static void update_metrics(struct monitor *m, const struct stats *s)
     int rc = write_metrics(m, s);
     if (rc && !m->metrics_failed) { /* once a run */
         m->metrics_failed = true;
-        clear_progress(m);
+        term_hold(); /* off the progress line */
         report_warning("--metrics %s: %s (the run goes on)", m->c.metrics_path, strerror(-rc));
+        term_release(NULL, 0);
     }
 }
 
@@ -259,8 +245,9 @@ void monitor_snapshot(struct monitor *m, const struct stats *s)
 {
     if (m->c.stats == STATS_NONE)
         return;
-    clear_progress(m);
+    term_hold(); /* off the progress line */
     stats_print(stderr, s, m->c.stats == STATS_JSON);
+    term_release(NULL, 0);
 }
 
 void monitor_tick(struct monitor *m, int64_t now, const struct stats *s)
@@ -283,7 +270,8 @@ void monitor_tick(struct monitor *m, int64_t now, const struct stats *s)
 
 void monitor_end(struct monitor *m, const struct stats *final)
 {
-    clear_progress(m);
+    if (m->c.progress == PROGRESS_TTY)
+        term_close();
     if (m->c.metrics_path)
         update_metrics(m, final);
 }

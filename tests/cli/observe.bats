@@ -370,20 +370,27 @@ remove_dir() {
 
 # --------------------------------------------------------- on a terminal (tmux)
 
-# tty_run WIDTH ARGS...: starts weir ARGS <$(T in) >/dev/null on a WIDTH x 24
-# tmux pane; $(T raw) gets every byte the terminal gets, then "[end]" once
-# weir is done; $(T rc) gets weir's exit status.
-tty_run() {
+# tty_sh WIDTH CMD: runs shell command CMD, which ends with weir's exit
+# status, on a WIDTH x 24 tmux pane; $(T raw) gets every byte the terminal
+# gets, then "[end]" once CMD is done; $(T rc) gets the exit status.
+tty_sh() {
     command -v tmux >/dev/null || skip "tmux is not installed"
-    local width=$1 a cmd
-    shift
+    local width=$1 cmd
     TMUX_SOCK=$(T tmux.sock)
-    cmd="while [ ! -e '$(T go)' ]; do sleep 0.01; done; '$WEIR'"
-    for a in "$@"; do cmd+=" '$a'"; done
-    cmd+=" <'$(T in)' >/dev/null; echo \$? >'$(T rc)'; echo '[end]'; exec sleep 600"
+    cmd="while [ ! -e '$(T go)' ]; do sleep 0.01; done; $2"
+    cmd+="; echo \$? >'$(T rc)'; echo '[end]'; exec sleep 600"
     tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s weir -x "$width" -y 24 "$cmd" 3>&-
     tmux -S "$TMUX_SOCK" pipe-pane -t weir "cat >'$(T raw)'" 3>&-
     touch "$(T go)"
+}
+
+# tty_run WIDTH ARGS...: tty_sh WIDTH "weir ARGS <$(T in) >/dev/null": only
+# stderr on the pane.
+tty_run() {
+    local width=$1 a cmd="'$WEIR'"
+    shift
+    for a in "$@"; do cmd+=" '$a'"; done
+    tty_sh "$width" "$cmd <'$(T in)' >/dev/null"
 }
 
 pane() { tmux -S "$TMUX_SOCK" capture-pane -p -t weir; }
@@ -480,6 +487,46 @@ shed_on_line() {
     [[ $LINE == *ETA* && $LINE == *'| queue '* ]] || fail "ETA or queue missing: $LINE"
     [[ $LINE != *B/s* && $LINE != *iB* ]] || fail "byte figures kept before the shed count: $LINE"
     tty_wait
+}
+
+# records_apart RAW N: in terminal bytes RAW, before the summary, the
+# records 1..N each start a row of their own: at the start, after a line
+# break, or after the progress line was erased ("\r\033[K"), never after
+# progress text.
+records_apart() {
+    N=$2 perl -0777 -ne '
+        $_ = substr($_, 0, index($_, "weir: $ENV{N} records in"));
+        my ($n, $bad) = (0, 0);
+        while (/([0-9]+)\r\n/g) {
+            my $before = substr($_, 0, $-[0]);
+            $n++;
+            next if $before eq "" || $before =~ /(?:\r\033\[K|\n)\z/;
+            $bad = 1;
+            print STDERR "record $1 after: ", substr($before, -40) =~ s/\033/^[/gr, "\n";
+        }
+        exit($bad || $n != $ENV{N});
+    ' "$1"
+}
+
+@test "terminal: stdout on the same terminal: no progress line by default, records each on a row" {
+    tty_sh 80 "seq 8 | '$WEIR' -r 4/s"
+    tty_wait
+    [ "$(pane | head -n 8)" = "$(seq 8)" ] || fail "records: $(pane)"
+    pane | sed -n 9p | grep -q '^weir: 8 records in ' || fail "summary: $(pane)"
+    ! grep -aq $'\033' "$(T raw)" || fail "a progress line was drawn: $(od -c "$(T raw)" | head)"
+    records_apart "$(T raw)" 8 || fail "a record shares a row: $(od -c "$(T raw)" | head -20)"
+}
+
+@test "terminal: --progress with stdout on the same terminal: the line never shares a row with a record" {
+    tty_sh 80 "seq 8 | '$WEIR' --progress -r 4/s" # about 2 s, a record each 250 ms
+    tty_wait
+    [ "$(pane | head -n 8)" = "$(seq 8)" ] || fail "records: $(pane)"
+    pane | sed -n 9p | grep -q '^weir: 8 records in ' || fail "summary: $(pane)"
+    # the line was drawn while the records came, and erased before the summary
+    perl -0777 -ne 'exit !/\rweir [0-9]+:[0-9]{2} [^\n]*\033\[K\r\033\[K8\r\n/' "$(T raw)" ||
+        fail "no progress line before the last record: $(od -c "$(T raw)" | tail -20)"
+    grep -aqF $'\r\033[Kweir: 8 records in ' "$(T raw)" || fail "summary: $(od -c "$(T raw)" | tail)"
+    records_apart "$(T raw)" 8 || fail "a record shares a row: $(od -c "$(T raw)" | head -20)"
 }
 
 @test "terminal: no progress line with -q, nor with --no-progress" {
