@@ -31,10 +31,9 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 B := build/$(VARIANT)
-LIB_SRC := src/admit.c src/batch.c src/broker.c src/child.c src/coproc.c src/exec.c src/framer.c src/hist.c src/limiter.c src/monitor.c src/ops.c \
-           src/output.c src/parse.c src/pipeline.c src/policy.c src/queue.c src/rejects.c \
-           src/report.c src/seq.c src/shed.c src/stage.c src/stats.c src/stream.c src/suggest.c src/sync.c
 CLI_SRC := src/cli.c src/main.c
+# every other source file is the library the unit tests link
+LIB_SRC := $(filter-out $(CLI_SRC),$(sort $(wildcard src/*.c)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "parse.h"
 #include "suggest.h"
+#include "term.h"
 
 #define MAX_WORKERS 1024
 #define MAX_RECORD_LIMIT (UINT64_C(1) << 30) /* records are addressed with 32 bits */
@@ -186,7 +187,7 @@ static void args_new(struct args *a)
     a->bburst = arg_str0(NULL, "byte-burst", "SIZE", "byte bucket size (byte-rate/10)");
     a->stats = arg_str0(NULL, "stats", "FORMAT", "summary at exit: text|json|none");
     a->interval = arg_str0("i", "interval", "DUR", "also print a snapshot every DUR");
-    a->progress = arg_lit0(NULL, "progress", "live progress line on stderr (on a terminal)");
+    a->progress = arg_lit0(NULL, "progress", "progress line (default: stderr a tty, stdout not)");
     a->noprogress = arg_lit0(NULL, "no-progress", "no progress line");
     a->metrics = arg_str0(NULL, "metrics", "FILE", "Prometheus metrics, rewritten every interval");
     a->nats = arg_str0(NULL, "nats", "URL", "NATS server(s), comma-separated");
@@ -409,7 +410,8 @@ static int parse_output(const struct args *a, struct options *o)
 }
 
 /* What shows while the run goes on. The progress line is on by default
- * only for a person watching: stderr a terminal, and no -q. */
+ * only for a person watching: stderr a terminal, no -q, and stdout
+ * elsewhere (output scrolling by on that terminal is what they watch). */
 static int parse_watch(const struct args *a, struct options *o)
 {
     if (a->interval->count) {
@@ -426,7 +428,8 @@ static int parse_watch(const struct args *a, struct options *o)
     bool tty = isatty(STDERR_FILENO);
     if (a->progress->count)
         o->progress = tty ? PROGRESS_TTY : PROGRESS_LINES;
-    else if (!a->noprogress->count && tty && !a->quiet->count)
+    else if (!a->noprogress->count && tty && !a->quiet->count &&
+             !term_same(STDOUT_FILENO, STDERR_FILENO))
         o->progress = PROGRESS_TTY;
     o->metrics_path = a->metrics->count ? a->metrics->sval[0] : NULL;
     return 0;

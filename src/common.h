@@ -13,7 +13,7 @@
  *   ops, ...) never print and never exit. The engine (pipeline, admit,
  *   output, shed, the stages) prints through report() in report.h, the
  *   one way a thread reports; besides, only the summary, the snapshots and
- *   the progress line (stats.c, monitor.c) reach stderr. Only main.c
+ *   the progress line (stats.c, monitor.c, term.c) reach stderr. Only main.c
  *   exits. Messages start with "weir: " and name the flag, file or record
  *   concerned. */
 #ifndef WEIR_COMMON_H

@@ -1,11 +1,12 @@
 /* monitor.c - snapshots, the progress line and the metrics file; see
  * monitor.h.
  *
- * The progress line is redrawn at most 10 times a second in place ("\r",
- * the line, erase to the end), cut to the terminal's width as it is now,
- * so it never wraps, also after a resize. Forced onto a stderr that is
- * not a terminal, it is a plain line once a second instead. Its rates are
- * taken over the last second or so, not the whole run.
+ * The progress line (its text: progress.h) is redrawn at most 10 times a
+ * second in place, fitted to the terminal's width as it is now, so it
+ * never wraps, also after a resize; term.h keeps it off the lines other
+ * text takes on that terminal. Forced onto a stderr that is not a
+ * terminal, it is a plain line once a second instead. Its rates are taken
+ * over the last second or so, not the whole run.
  *
  * The metrics file is written to a temporary file in the same directory
  * and renamed over the old one, so a reader never sees half of it. */
@@ -17,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "progress.h"
 #include "report.h"
+#include "term.h"
 
 #define REDRAW_NS (NS_PER_SEC / 10) /* progress on a terminal */
 #define LINES_NS NS_PER_SEC         /* progress as plain lines */
@@ -37,7 +39,6 @@ struct monitor {
     struct monitor_config c;
     int64_t next_snapshot, next_progress, next_metrics; /* NS_FOREVER: off */
     struct sample prev, cur;                            /* rates: from prev (a window ago) to now */
-    bool drawn;                                         /* a progress line is on the terminal */
     bool metrics_failed;                                /* reported once */
     char *tmp;                                          /* the metrics file's temporary name */
 };
@@ -89,108 +90,44 @@ int64_t monitor_deadline(const struct monitor *m)
 
 /* ---- the progress line ------------------------------------------------------ */
 
-static unsigned term_width(void)
+static double per_s(uint64_t a, uint64_t b, double dt)
 {
-    struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
-}
-
-static void clock_text(char *buf, size_t len, double secs)
-{
-    long s = (long)secs;
-    if (s >= 3600)
-        snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
-}
-
-/* Appends a piece to line while it fits in width; after one that does
- * not, no more (pieces come in order of importance, so what a narrow
- * terminal loses is the least useful, from the right). */
-static void add(char *line, size_t *len, unsigned width, const char *piece)
-{
-    size_t n = strlen(piece);
-    if (*len + n < width) {
-        memcpy(line + *len, piece, n + 1);
-        *len += n;
-    } else {
-        *len = width; /* full */
-    }
-}
-
-/* Done share and time left, when the input's size is known. */
-static void eta_piece(const struct monitor *m, const struct stats *s, double secs, char *buf,
-                      size_t len)
-{
-    buf[0] = '\0';
-    uint64_t at = s->compressed_in ? s->compressed_bytes_in : s->bytes_in;
-    if (!m->c.input_size || secs <= 0)
-        return;
-    double share = MIN(1.0, (double)at / (double)m->c.input_size);
-    char left[32] = "?";
-    if (share > 0)
-        clock_text(left, sizeof left, secs * (1 - share) / share);
-    snprintf(buf, len, " %.0f%% ETA %s", 100 * share, left);
-}
-
-static void progress_line(struct monitor *m, const struct stats *s, char *line, unsigned width)
-{
-    struct sample *a = &m->prev, *b = &m->cur;
-    double dt = (double)(b->t - a->t) / 1e9;
-    char el[32], nin[32], bin[32], rin[32], rb[32], nout[32], rout[32], piece[160];
-    clock_text(el, sizeof el, s->elapsed_s);
-    stats_human_count(nin, sizeof nin, s->records_in);
-    stats_human_bytes(bin, sizeof bin, (double)s->bytes_in);
-    stats_human_rate(rin, sizeof rin, dt > 0 ? (double)(b->records_in - a->records_in) / dt : 0);
-    stats_human_bytes(rb, sizeof rb, dt > 0 ? (double)(b->bytes_in - a->bytes_in) / dt : 0);
-    stats_human_count(nout, sizeof nout, s->records_out);
-    stats_human_rate(rout, sizeof rout,
-                     dt > 0 ? (double)(b->records_out - a->records_out) / dt : 0);
-    size_t len = 0;
-    line[0] = '\0';
-    snprintf(piece, sizeof piece, "weir %s", el);
-    add(line, &len, width, piece);
-    eta_piece(m, s, s->elapsed_s, piece, sizeof piece);
-    add(line, &len, width, piece);
-    snprintf(piece, sizeof piece, " | in %s (%s) %s/s %s/s", nin, bin, rin, rb);
-    add(line, &len, width, piece);
-    snprintf(piece, sizeof piece, " | out %s %s/s", nout, rout);
-    add(line, &len, width, piece);
-    char cap[24] = "-";
-    if (s->queue_capacity)
-        snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
-    snprintf(piece, sizeof piece, " | queue %" PRIu64 "/%s", s->queue_records, cap);
-    add(line, &len, width, piece);
-    snprintf(piece, sizeof piece, " | shed %" PRIu64 " failed %" PRIu64,
-             s->records_dropped + s->records_timed_out, s->records_failed);
-    add(line, &len, width, piece);
+    return dt > 0 ? (double)(b - a) / dt : 0;
 }
 
 static void draw_progress(struct monitor *m, int64_t now, const struct stats *s)
 {
     m->cur = (struct sample){now, s->records_in, s->bytes_in, s->records_out};
-    char line[512];
-    bool tty = m->c.progress == PROGRESS_TTY;
-    unsigned width = tty ? MIN(term_width(), sizeof line) : sizeof line;
-    progress_line(m, s, line, width);
+    struct sample *a = &m->prev, *b = &m->cur;
+    double dt = (double)(b->t - a->t) / 1e9;
+    struct progress_figures f = {
+        .elapsed_s = s->elapsed_s,
+        .input_size = m->c.input_size,
+        .input_done = s->compressed_in ? s->compressed_bytes_in : s->bytes_in,
+        .records_in = s->records_in,
+        .bytes_in = s->bytes_in,
+        .records_out = s->records_out,
+        .rate_in = per_s(a->records_in, b->records_in, dt),
+        .byte_rate_in = per_s(a->bytes_in, b->bytes_in, dt),
+        .rate_out = per_s(a->records_out, b->records_out, dt),
+        .queue_records = s->queue_records,
+        .queue_capacity = s->queue_capacity,
+        .shed = s->records_dropped + s->records_timed_out,
+        .failed = s->records_failed,
+    };
     if (now - m->prev.t >= RATE_WINDOW_NS)
         m->prev = m->cur;
+    char line[512];
+    if (m->c.progress == PROGRESS_TTY) { /* as wide as the terminal is now */
+        progress_compose(&f, MIN(term_width(), sizeof line), line, sizeof line);
+        term_draw(line);
+        return;
+    }
+    progress_compose(&f, sizeof line, line, sizeof line);
     flockfile(stderr);
-    fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+    fprintf(stderr, "%s\n", line);
     funlockfile(stderr);
     fflush(stderr);
-    m->drawn = tty;
-}
-
-static void clear_progress(struct monitor *m)
-{
-    if (!m->drawn)
-        return;
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-    m->drawn = false;
 }
 
 /* ---- the metrics file --------------------------------------------------------- */
@@ -296,8 +233,9 @@ static void update_metrics(struct monitor *m, const struct stats *s)
     int rc = write_metrics(m, s);
     if (rc && !m->metrics_failed) { /* once a run */
         m->metrics_failed = true;
-        clear_progress(m);
+        term_hold(); /* off the progress line */
         report_warning("--metrics %s: %s (the run goes on)", m->c.metrics_path, strerror(-rc));
+        term_release(NULL, 0);
     }
 }
 
@@ -307,8 +245,9 @@ void monitor_snapshot(struct monitor *m, const struct stats *s)
 {
     if (m->c.stats == STATS_NONE)
         return;
-    clear_progress(m);
+    term_hold(); /* off the progress line */
     stats_print(stderr, s, m->c.stats == STATS_JSON);
+    term_release(NULL, 0);
 }
 
 void monitor_tick(struct monitor *m, int64_t now, const struct stats *s)
@@ -331,7 +270,8 @@ void monitor_tick(struct monitor *m, int64_t now, const struct stats *s)
 
 void monitor_end(struct monitor *m, const struct stats *final)
 {
-    clear_progress(m);
+    if (m->c.progress == PROGRESS_TTY)
+        term_close();
     if (m->c.metrics_path)
         update_metrics(m, final);
 }

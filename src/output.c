@@ -61,6 +61,8 @@ int output_new(const struct output_config *cfg, struct output **out)
         cfg->target ? sink_new_target(cfg->target, OUT_BUF_SIZE) : sink_new(cfg->fd, OUT_BUF_SIZE);
     o->lat = hist_new();
     int rc = !o->seq || !o->sink || !o->lat ? -ENOMEM : sync_mutex_init(&o->lat_mu);
+    if (rc == 0 && cfg->terminal && !cfg->target)
+        sink_share_terminal(o->sink);
     if (rc == 0 && cfg->compress && (rc = sink_compress(o->sink, cfg->level, cfg->threads)) != 0)
         pthread_mutex_destroy(&o->lat_mu);
     if (rc) {

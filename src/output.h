@@ -36,6 +36,7 @@ struct output_config {
     unsigned char delim; /* the record delimiter */
     bool compress;       /* stdout is one zstd frame */
     int level, threads;  /* its level and libzstd worker threads */
+    bool terminal;       /* fd is the progress line's terminal (term.h) */
 };
 
 struct output_figures {

@@ -54,6 +54,7 @@
 #include "stage.h"
 #include "stream.h"
 #include "sync.h"
+#include "term.h"
 
 #define CHUNK_SIZE (256 * 1024) /* usual read size */
 #define BATCH_RECORDS_MAX 4096  /* records in one batch at most */
@@ -509,6 +510,7 @@ static int open_parts(struct pipeline *p)
         .compress = o->compress,
         .level = o->level,
         .threads = o->compress_threads,
+        .terminal = o->progress == PROGRESS_TTY && term_same(STDOUT_FILENO, STDERR_FILENO),
     };
     if (!p->queue)
         return -ENOMEM;

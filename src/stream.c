@@ -24,6 +24,8 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "term.h"
+
 /* ---- source ---------------------------------------------------------------- */
 
 struct source {
@@ -249,6 +251,7 @@ struct sink {
     int fd;
     const struct sink_target *target; /* instead of fd, or NULL */
     bool unsynced;                    /* the target has bytes not synced */
+    bool terminal;                    /* fd is the progress line's terminal (term.h) */
     ZSTD_CCtx *cctx;                  /* compressing, or NULL */
     char *zbuf;                       /* compressed output on its way to fd */
     size_t zcap;
@@ -275,6 +278,11 @@ struct sink *sink_new_target(const struct sink_target *t, size_t bufsize)
     if (s)
         s->target = t;
     return s;
+}
+
+void sink_share_terminal(struct sink *s)
+{
+    s->terminal = true;
 }
 
 int sink_compress(struct sink *s, int level, int threads)
@@ -306,18 +314,24 @@ static int write_all(struct sink *s, const char *p, size_t len)
         }
         return rc;
     }
-    while (len) {
+    bool held = s->terminal && len; /* the progress line is off while bytes go out */
+    if (held)
+        term_hold();
+    const char *start = p;
+    int rc = 0;
+    while (len && rc == 0) {
         ssize_t n = write(s->fd, p, len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
+            rc = errno == EINTR ? 0 : -errno;
+            continue;
         }
         s->written += (uint64_t)n;
         p += n;
         len -= (size_t)n;
     }
-    return 0;
+    if (held)
+        term_release(start, (size_t)(p - start));
+    return rc;
 }
 
 /* Feeds p[0..len) to the compressor and writes what comes out; with

@@ -49,6 +49,9 @@ struct sink_target {
     const char *(*error)(void *ctx); /* after a failure: what went wrong */
     void *ctx;
 };
+/* fd is the terminal the progress line is on: each write to it holds the
+ * terminal (term.h), so the line is off while the bytes go out. */
+void sink_share_terminal(struct sink *s);
 /* A buffered writer of `bufsize` bytes onto t (which must outlive it). */
 struct sink *sink_new_target(const struct sink_target *t, size_t bufsize);
 /* Makes s write one zstd frame at `level` with `threads` worker threads

@@ -370,20 +370,27 @@ remove_dir() {
 
 # --------------------------------------------------------- on a terminal (tmux)
 
-# tty_run WIDTH ARGS...: starts weir ARGS <$(T in) >/dev/null on a WIDTH x 24
-# tmux pane; $(T raw) gets every byte the terminal gets, then "[end]" once
-# weir is done; $(T rc) gets weir's exit status.
-tty_run() {
+# tty_sh WIDTH CMD: runs shell command CMD, which ends with weir's exit
+# status, on a WIDTH x 24 tmux pane; $(T raw) gets every byte the terminal
+# gets, then "[end]" once CMD is done; $(T rc) gets the exit status.
+tty_sh() {
     command -v tmux >/dev/null || skip "tmux is not installed"
-    local width=$1 a cmd
-    shift
+    local width=$1 cmd
     TMUX_SOCK=$(T tmux.sock)
-    cmd="while [ ! -e '$(T go)' ]; do sleep 0.01; done; '$WEIR'"
-    for a in "$@"; do cmd+=" '$a'"; done
-    cmd+=" <'$(T in)' >/dev/null; echo \$? >'$(T rc)'; echo '[end]'; exec sleep 600"
+    cmd="while [ ! -e '$(T go)' ]; do sleep 0.01; done; $2"
+    cmd+="; echo \$? >'$(T rc)'; echo '[end]'; exec sleep 600"
     tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s weir -x "$width" -y 24 "$cmd" 3>&-
     tmux -S "$TMUX_SOCK" pipe-pane -t weir "cat >'$(T raw)'" 3>&-
     touch "$(T go)"
+}
+
+# tty_run WIDTH ARGS...: tty_sh WIDTH "weir ARGS <$(T in) >/dev/null": only
+# stderr on the pane.
+tty_run() {
+    local width=$1 a cmd="'$WEIR'"
+    shift
+    for a in "$@"; do cmd+=" '$a'"; done
+    tty_sh "$width" "$cmd <'$(T in)' >/dev/null"
 }
 
 pane() { tmux -S "$TMUX_SOCK" capture-pane -p -t weir; }
@@ -397,13 +404,16 @@ tty_wait() {
 }
 
 # progress_pane MAX TEXT: TEXT (what the pane shows) is one line, weir's
-# progress line with an ETA, at most MAX columns wide. The line is in $LINE.
+# progress line, at most MAX columns wide: narrow, it may have given up
+# all but the queue, shed and failed counts, which always end it. The line
+# is in $LINE.
 progress_pane() {
     local text
     text=$(grep -v '^$' <<<"$2")
     [ "$(printf '%s\n' "$text" | wc -l)" -eq 1 ] || return 1
     LINE=$text
-    [[ $LINE =~ ^weir\ [0-9]+:[0-9]{2}\ .*ETA ]] && [ "${#LINE}" -le "$1" ]
+    [[ $LINE =~ ^(weir\ .*\|\ )?queue\ [0-9]+/[0-9-]+\ \|\ shed\ [0-9]+\ failed\ [0-9]+$ ]] &&
+        [ "${#LINE}" -le "$1" ]
 }
 
 # one_progress_line MAX: progress_pane MAX on what the pane shows now.
@@ -421,6 +431,7 @@ draws() {
     seq 1 2000 >"$(T in)" # -e sleep:1ms -j 1: about 2 s
     tty_run 80 --progress -j 1 -e sleep:1ms
     wait_until 10 one_progress_line 79 || fail "no progress line: $(pane)"
+    [[ $LINE =~ ^weir\ [0-9]+:[0-9]{2}\ .*ETA ]] || fail "no elapsed time and ETA at 80: $LINE"
     local i p
     for ((i = 0; i < 5; i++)); do
         sleep 0.2
@@ -457,10 +468,65 @@ draws() {
     wait_until 5 one_progress_line 39 || fail "the line does not fit in 40 columns: $(pane)"
     tty_wait
     # once a redraw fits in 40 columns, every later one does too
-    draws "$(T raw)" | grep '^weir [0-9]' |
+    draws "$(T raw)" | grep -E '^(weir [0-9|]|queue )' |
         awk 'length($0) < 40 { narrow = 1 } narrow && length($0) >= 40 { print; bad = 1 }
              END { exit bad || !narrow }' >&2 || fail "a redraw after the resize is too wide"
     grep -aqF $'\r\033[Kweir: 2000 records in ' "$(T raw)" || fail "summary: $(pane)"
+}
+
+# shed_on_line: the pane shows one progress line within 79 columns, with
+# records shed.
+shed_on_line() {
+    one_progress_line 79 && [[ $LINE =~ \|\ shed\ [1-9][0-9]*\ failed\ 0$ ]]
+}
+
+@test "terminal: at 80 columns under -p drop the line gives up byte figures, not the shed count" {
+    seq 1 100000 >"$(T in)" # read at once, all but a few shed; the drain takes 2 s or more
+    tty_run 80 -p drop -c 10 -j 1 -e sleep:200ms
+    wait_until 20 shed_on_line || fail "no shed count on the line: $(pane)"
+    [[ $LINE == *ETA* && $LINE == *'| queue '* ]] || fail "ETA or queue missing: $LINE"
+    [[ $LINE != *B/s* && $LINE != *iB* ]] || fail "byte figures kept before the shed count: $LINE"
+    tty_wait
+}
+
+# records_apart RAW N: in terminal bytes RAW, before the summary, the
+# records 1..N each start a row of their own: at the start, after a line
+# break, or after the progress line was erased ("\r\033[K"), never after
+# progress text.
+records_apart() {
+    N=$2 perl -0777 -ne '
+        $_ = substr($_, 0, index($_, "weir: $ENV{N} records in"));
+        my ($n, $bad) = (0, 0);
+        while (/([0-9]+)\r\n/g) {
+            my $before = substr($_, 0, $-[0]);
+            $n++;
+            next if $before eq "" || $before =~ /(?:\r\033\[K|\n)\z/;
+            $bad = 1;
+            print STDERR "record $1 after: ", substr($before, -40) =~ s/\033/^[/gr, "\n";
+        }
+        exit($bad || $n != $ENV{N});
+    ' "$1"
+}
+
+@test "terminal: stdout on the same terminal: no progress line by default, records each on a row" {
+    tty_sh 80 "seq 8 | '$WEIR' -r 4/s"
+    tty_wait
+    [ "$(pane | head -n 8)" = "$(seq 8)" ] || fail "records: $(pane)"
+    pane | sed -n 9p | grep -q '^weir: 8 records in ' || fail "summary: $(pane)"
+    ! grep -aq $'\033' "$(T raw)" || fail "a progress line was drawn: $(od -c "$(T raw)" | head)"
+    records_apart "$(T raw)" 8 || fail "a record shares a row: $(od -c "$(T raw)" | head -20)"
+}
+
+@test "terminal: --progress with stdout on the same terminal: the line never shares a row with a record" {
+    tty_sh 80 "seq 8 | '$WEIR' --progress -r 4/s" # about 2 s, a record each 250 ms
+    tty_wait
+    [ "$(pane | head -n 8)" = "$(seq 8)" ] || fail "records: $(pane)"
+    pane | sed -n 9p | grep -q '^weir: 8 records in ' || fail "summary: $(pane)"
+    # the line was drawn while the records came, and erased before the summary
+    perl -0777 -ne 'exit !/\rweir [0-9]+:[0-9]{2} [^\n]*\033\[K\r\033\[K8\r\n/' "$(T raw)" ||
+        fail "no progress line before the last record: $(od -c "$(T raw)" | tail -20)"
+    grep -aqF $'\r\033[Kweir: 8 records in ' "$(T raw)" || fail "summary: $(od -c "$(T raw)" | tail)"
+    records_apart "$(T raw)" 8 || fail "a record shares a row: $(od -c "$(T raw)" | head -20)"
 }
 
 @test "terminal: no progress line with -q, nor with --no-progress" {
