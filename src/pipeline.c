@@ -204,18 +204,20 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
 
 /* Framer callback: the record reading stopped in the middle of (a signal,
  * stdout closed, a stop): read, so counted, and shed as what intake's stop
- * makes of the records it did not admit; said once (the reader stops once). */
+ * makes of the records it did not admit; said once, after a signal. */
 static int on_cut(void *ctx, uint64_t recno, const char *data, size_t len)
 {
     struct pipeline *p = ctx;
     enum outcome as = OUTCOME_DROPPED;
+    if (!intake_over(p)) /* an error stopped framing: what is left is not one record */
+        return 0;
     intake_stopped(p, &as);
     if (admit_overloaded(p->admit))
         as = OUTCOME_FAILED;
     counter_add(&p->bytes_in, len);
     counter_add(&p->records_in, 1);
     shed_bytes(p->shed, data, len, true, true, as);
-    if (output_error(p->out) != -EPIPE) /* a closed stdout stops quietly */
+    if (atomic_load(&p->stop_signal)) /* other stops have said why already */
         report_warning("record %" PRIu64
                        " was read only in part (%zu bytes) when reading stopped: %s",
                        recno, len, as == OUTCOME_DROPPED ? "dropped" : "failed");
