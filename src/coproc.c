@@ -157,6 +157,7 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
                msg);
     if (batch_fail_record(b, r->answered++) != 0)
         return -ENOMEM;
+    b->n_timeouts += rc == -ETIMEDOUT;
     r->tries = 0;
     r->sent = r->answered;
     return 0;

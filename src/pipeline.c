@@ -310,6 +310,7 @@ static void fail_whole(struct pipeline *p, struct batch *b, int err)
                  strerror(-err));
     b->n_done = b->n_out = b->bytes_out = 0;
     b->n_failed = b->n;
+    b->n_timeouts = 0;
     b->nsegs = 0;
     free(b->failed);
     b->failed = NULL;
@@ -780,6 +781,7 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->records_done = of.done;
     s->records_dropped = shed_count(p->shed, OUTCOME_DROPPED);
     s->records_timed_out = shed_count(p->shed, OUTCOME_TIMED_OUT);
+    s->records_job_timeouts = shed_job_timeouts(p->shed); /* before: a subset */
     s->records_failed = shed_count(p->shed, OUTCOME_FAILED);
     s->records_in = counter_get(&p->records_in);
     s->in_flight = s->records_in - s->records_done - s->records_dropped - s->records_timed_out -

@@ -141,6 +141,31 @@ no_procs() {
     wait_until 5 no_procs 'sleep 30.4711' || fail "left running: $(pgrep -af 'sleep 30.4711')"
 }
 
+@test "exec, coproc, pipe: records failed by --job-timeout are counted as such in the summary and the metrics" {
+    printf 'x\ny\n' >"$(T in)"
+    local m
+    m=$(T m.prom)
+    wrun --job-timeout 100ms --metrics "$m" sh -c 'sleep 5' <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    grep -q '^weir:   done 0 (0.0%), .*, failed 2 (100.0%; 2 job timeouts), retried 0$' "$ERR" ||
+        fail "$stderr"
+    grep -qx 'weir_records_job_timeouts_total 2' "$m" || fail "$(cat "$m")"
+    if command -v promtool >/dev/null; then
+        promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
+    fi
+    for mode in --exec --coproc --pipe; do
+        wrun --job-timeout 100ms --stats json "$mode" sh -c 'sleep 5' <"$(T in)"
+        [ "$status" -eq 0 ] || fail "$mode: exit $status: $stderr"
+        [ "$(jget "$ERR" .records_failed)" -eq 2 ] || fail "$mode: $stderr"
+        [ "$(jget "$ERR" .records_job_timeouts)" -eq 2 ] || fail "$mode: $stderr"
+        [ "$(jget "$ERR" .records_timed_out)" -eq 0 ] || fail "$mode: $stderr"
+    done
+    # a failure of another cause is not one
+    wrun --stats json false <"$(T in)"
+    [ "$(jget "$ERR" .records_failed)" -eq 2 ] || fail "$stderr"
+    [ "$(jget "$ERR" .records_job_timeouts)" -eq 0 ] || fail "$stderr"
+}
+
 @test "exec: --retries runs a failed record again and counts it" {
     mkdir "$(T marks)"
     seq 1 20 >"$(T in)"
