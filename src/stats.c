@@ -96,16 +96,14 @@ static void print_counts(FILE *f, const struct stats *s)
 void stats_print_text(FILE *f, const struct stats *s)
 {
     print_counts(f, s);
-    char cap[32], capb[32];
-    if (s->queue_capacity)
-        snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
-    else
-        snprintf(cap, sizeof cap, "none");
+    char cap[64], capb[32];
     stats_human_bytes(capb, sizeof capb, (double)s->queue_capacity_bytes);
-    fprintf(f,
-            "weir:   queue: capacity %s records, %s; mean %.1f, max %" PRIu64
-            ", full %.1f%% of the time\n",
-            cap, capb, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
+    if (s->queue_capacity)
+        snprintf(cap, sizeof cap, "%" PRIu64 " records, %s", s->queue_capacity, capb);
+    else /* --pipe: only the byte bound */
+        snprintf(cap, sizeof cap, "%s, no record bound", capb);
+    fprintf(f, "weir:   queue: capacity %s; mean %.1f, max %" PRIu64 ", full %.1f%% of the time\n",
+            cap, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
     fprintf(f, "weir:   latency ms: p50 %.3f, p90 %.3f, p99 %.3f, p99.9 %.3f, max %.3f\n",
             s->latency_ms[0], s->latency_ms[1], s->latency_ms[2], s->latency_ms[3],
             s->latency_ms[4]);

@@ -313,7 +313,7 @@ accepted() {
         fail "--pipe queue_capacity $(jget "$ERR" .queue_capacity), expected null (no bound)"
     [ "$(jget "$ERR" .queue_capacity_bytes)" = 67108864 ]
     wrun --pipe cat <"$(T in)"
-    grep -q 'queue: capacity none records, 64.0 MiB;' "$ERR" || fail "summary: $stderr"
+    grep -q 'queue: capacity 64.0 MiB, no record bound;' "$ERR" || fail "summary: $stderr"
     wrun --pipe -c 7 --stats json cat <"$(T in)"
     [ "$(jget "$ERR" .queue_capacity)" = 7 ]
     wrun --exec --stats json cat <"$(T in)"

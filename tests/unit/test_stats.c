@@ -398,6 +398,7 @@ static void test_text(void)
     ok(strstr(out, "drop-oldest") != NULL, "text: policy shown");
     ok(strstr(out, "1234.5") != NULL, "text: latency max shown");
     ok(strstr(out, "%") != NULL, "text: percentages shown");
+    ok(strstr(out, "queue: capacity 1024 records, 64.0 MiB; ") != NULL, "text: both bounds shown");
     ok(strstr(out, ", failed 4 (0.0%; 3 job timeouts), ") != NULL,
        "text: job timeouts named in the failed count");
     free(out);
@@ -406,7 +407,8 @@ static void test_text(void)
     check_text(&z, "all zero, no time elapsed");
     out = print_to_string(stats_print_text, &z);
     ok(strstr(out, ", failed 0 (0.0%), ") != NULL, "text: no job timeouts, no note");
-    ok(strstr(out, "capacity none records") != NULL, "text: no record bound shows as none");
+    ok(strstr(out, "queue: capacity 0 B, no record bound; ") != NULL,
+       "text: no record bound is said so");
     free(out);
     out = print_to_string(stats_print_json, &z);
     ok(strstr(out, "\"queue_capacity\":null,") != NULL, "json: no record bound is null");
