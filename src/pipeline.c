@@ -106,6 +106,7 @@ struct pipeline {
     atomic_bool error_stop;     /* --on-error fail: a record failed; or the rejects subject */
     atomic_bool rejects_broken; /* --rejects-subject failed (reported) */
     atomic_uint warnings;       /* failed records named on stderr so far */
+    atomic_bool hinted;         /* the stage's one hint of the run was given */
     atomic_bool finished;       /* the last worker is done */
     /* intake figures */
     int64_t t_start;
@@ -391,6 +392,7 @@ static int open_stages(struct pipeline *p, int *exit_code)
             .stop = &p->stop_signal,
             .retried = &w->retried,
             .warnings = &p->warnings,
+            .hinted = &p->hinted,
         };
         int rc = stage_open(&env, &w->stage, msg, sizeof msg);
         if (rc == -EINVAL) {
