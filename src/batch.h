@@ -74,6 +74,7 @@ struct batch {
     struct chunk *ochunk; /* the pooled chunk obuf lies in, or NULL when malloc'd */
     uint64_t n_done;      /* records processed */
     uint64_t n_failed;    /* records that failed in the stage */
+    uint64_t n_timeouts;  /* of those, records whose job ran past --job-timeout */
     bool *failed;         /* which ones, when some but not all did (else NULL) */
     bool interrupted;     /* a stop signal cut the stage short at record `cut`: */
     size_t cut;           /* failures from there on count as dropped, not failed */

@@ -22,8 +22,15 @@
 #include "child.h"
 #include "common.h"
 #include "options.h"
+#include "report.h"
 
 #define WINDOW 64 /* records written ahead of their replies */
+
+/* A co-process that buffers its output (sed without -u, most programs when
+ * their stdout is a pipe) answers no record alone, and the run hangs. When
+ * one has answered nothing for this long while records await replies, weir
+ * says so, once per run; it kills nothing (a slow co-process is fine). */
+#define QUIET_HINT_NS (3 * NS_PER_SEC)
 
 struct coproc {
     struct stage_env env;
@@ -32,6 +39,7 @@ struct coproc {
     char worker_var[32];
     struct buf pending; /* bytes read from the child, not yet a whole reply */
     unsigned char delim;
+    bool hinted; /* the quiet co-process hint was given, here or by another worker */
 };
 
 /* Where a batch stands. */
@@ -157,6 +165,7 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
                msg);
     if (batch_fail_record(b, r->answered++) != 0)
         return -ENOMEM;
+    b->n_timeouts += rc == -ETIMEDOUT;
     r->tries = 0;
     r->sent = r->answered;
     return 0;
@@ -210,6 +219,26 @@ static int take_replies(struct coproc *x, struct run *r)
     return 0;
 }
 
+/* Gives the hint about a co-process that answers nothing (once per run)
+ * when it is due; returns how long a wait may last: `left` (-1: no bound),
+ * or less, until the hint is due. */
+static int64_t quiet_hint(struct coproc *x, const struct run *r, int64_t now, int64_t left)
+{
+    if (x->hinted || x->c.pid <= 0 || r->sent <= r->answered)
+        return left;
+    int64_t due = r->head_t + QUIET_HINT_NS - now;
+    if (due > 0)
+        return left < 0 ? due : MIN(left, due);
+    x->hinted = true;
+    if (x->env.hinted && atomic_exchange(x->env.hinted, true))
+        return left; /* another worker gave it */
+    report_warning("co-process %s has answered none of %zu records in %d s: is it buffering its "
+                   "output? It must answer each record and flush it (sed -u, jq --unbuffered, "
+                   "python3 -u, gawk with fflush(); see Co-process in weir(1))",
+                   x->env.o->command[0], r->sent - r->answered, (int)(QUIET_HINT_NS / NS_PER_SEC));
+    return left;
+}
+
 /* One round: feed, wait, read. 1 when the batch is over. */
 static int step(struct coproc *x, struct run *r)
 {
@@ -219,13 +248,14 @@ static int step(struct coproc *x, struct run *r)
             return head_failed(x, r, rc);
     }
     feed(x, r);
-    int64_t jt = x->env.o->job_timeout_ns, left = jt ? r->head_t + jt - now_ns() : 0;
+    int64_t now = now_ns(), jt = x->env.o->job_timeout_ns, left = jt ? r->head_t + jt - now : -1;
     if (jt && left <= 0)
         return head_failed(x, r, -ETIMEDOUT);
+    left = quiet_hint(x, r, now, left);
     bool more = r->sent < r->b->n && r->sent - r->answered < WINDOW;
     struct pollfd pfd[2] = {{.fd = x->c.out, .events = POLLIN}, {.fd = x->c.in, .events = POLLOUT}};
-    struct timespec ts = ns_to_timespec(left);
-    if (ppoll(pfd, more ? 2 : 1, jt ? &ts : NULL, NULL) < 0 && errno != EINTR)
+    struct timespec ts = ns_to_timespec(MAX(left, 0));
+    if (ppoll(pfd, more ? 2 : 1, left >= 0 ? &ts : NULL, NULL) < 0 && errno != EINTR)
         return -errno;
     if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
         return 0;

@@ -158,6 +158,8 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
         child_describe(st, msg, sizeof msg);
         if (attempt >= x->env.o->retries) {
             stage_warn(&x->env, "%s %" PRIu64 ": %s %s: failed", what, num, x->argv[0], msg);
+            if (st == -ETIMEDOUT) /* the cause, for the summary: a block's records all */
+                b->n_timeouts += x->per_block ? b->n : 1;
             return false;
         }
         atomic_fetch_add(x->env.retried, 1);

@@ -57,6 +57,89 @@ void ops_free(struct ops *o)
     free(o);
 }
 
+/* The end of the bracket expression that opens at p ('['), past its ']';
+ * the end of the string when it has none (regcomp reports that). */
+static const char *skip_bracket(const char *p)
+{
+    p++;
+    p += *p == '^';
+    p += *p == ']'; /* first, it is a member */
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            char close[3] = {p[1], ']', '\0'};
+            const char *e = strstr(p + 2, close);
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : p;
+}
+
+/* The copies the interval at p ('{') asks for: its upper bound, or its
+ * lower one when it has none (then the rest is a star); *end is past it.
+ * 0 when p holds no interval (regcomp says what is wrong). */
+static uint64_t interval(const char *p, const char **end)
+{
+    uint64_t n[2] = {0, 0};
+    int k = 0, digits = 0;
+    for (p++; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            n[k] = MIN(n[k] * 10 + (uint64_t)(*p - '0'), UINT64_C(1) << 32);
+            digits++;
+        } else if (*p == ',' && k == 0) {
+            k = 1;
+        } else {
+            break;
+        }
+    }
+    if (*p != '}' || !digits)
+        return 0;
+    *end = p + 1;
+    return MAX(k && n[1] ? n[1] : n[0], 1);
+}
+
+/* One pass over the pattern with a stack of groups: `w` is the copies of
+ * the last atom (a group: of the most repeated part inside it), times
+ * the intervals that follow it; top[d] is the most of any atom before it
+ * at depth d. Bounded by OPS_REPEAT_MAX + 1, so nothing overflows. */
+int ops_check_repeats(const char *ere)
+{
+    size_t depth = 0, groups = 1;
+    for (const char *p = ere; *p; p++)
+        groups += *p == '(';
+    uint64_t *top = calloc(groups, sizeof *top), w = 0;
+    if (!top)
+        return -ENOMEM;
+    for (const char *p = ere; *p && w <= OPS_REPEAT_MAX;) {
+        const char *end = p + 1;
+        uint64_t copies = *p == '{' && w ? interval(p, &end) : 0;
+        if (copies) {
+            w = MIN(w * copies, OPS_REPEAT_MAX + 1);
+        } else if (*p == '*' || *p == '+' || *p == '?') {
+            /* unbounded: no copies */
+        } else if (*p == ')' && depth > 0) {
+            w = MAX(top[depth], w);
+            depth--;
+        } else {
+            top[depth] = MAX(top[depth], w);
+            w = *p == '|' || *p == '(' ? 0 : 1;
+            if (*p == '(')
+                top[++depth] = 0;
+            else if (*p == '[')
+                end = skip_bracket(p);
+            else if (*p == '\\' && p[1])
+                end = p + 2;
+        }
+        p = end;
+    }
+    for (; depth > 0; depth--) /* unclosed: regcomp refuses it */
+        w = MAX(top[depth], w);
+    bool big = MAX(top[0], w) > OPS_REPEAT_MAX;
+    free(top);
+    return big ? -E2BIG : 0;
+}
+
 static int compile(const char *spec, struct op *op, char *err, size_t errlen)
 {
     static const struct {
@@ -75,7 +158,15 @@ static int compile(const char *spec, struct op *op, char *err, size_t errlen)
         const char *arg = spec + len;
         op->kind = table[i].kind;
         if (op->kind == OP_GREP || op->kind == OP_GREPV) {
-            int rc = regcomp(&op->re, arg, REG_EXTENDED | REG_NOSUB);
+            int rc = ops_check_repeats(arg);
+            if (rc == -E2BIG)
+                snprintf(err, errlen,
+                         "--op '%s': repetition too large: its {n,m} repetitions, multiplied "
+                         "where stacked or nested, repeat a part more than %d times",
+                         spec, OPS_REPEAT_MAX);
+            if (rc)
+                return rc == -E2BIG ? -EINVAL : rc;
+            rc = regcomp(&op->re, arg, REG_EXTENDED | REG_NOSUB);
             if (rc) {
                 char msg[128];
                 regerror(rc, &op->re, msg, sizeof msg);

@@ -13,6 +13,19 @@
 struct batch;
 struct ops;
 
+/* Bounded repetitions ({n}, {n,}, {n,m}) make copies of what they
+ * repeat, and stacked (a{1,10}{1,10}) or nested ((a{1,10}){1,10}) they
+ * multiply: glibc's regcomp then takes time and memory growing with the
+ * square of the copies (seconds and gigabytes for a{1,1000}{1,1000}). A
+ * pattern whose repetitions make more copies than this of any part of it
+ * is refused before it is compiled. */
+#define OPS_REPEAT_MAX 1000
+
+/* Checks the ERE `ere`: 0 when no part of it is repeated more than
+ * OPS_REPEAT_MAX times by bounded repetitions, -E2BIG when one is, or
+ * -ENOMEM. Only counts; whether `ere` is valid is regcomp's to say. */
+int ops_check_repeats(const char *ere);
+
 /* Compiles specs[0..n) for records ending in delim into *out. 0, -EINVAL
  * with a message naming the bad operation in msg, or -ENOMEM. */
 int ops_new(const char *const *specs, size_t n, unsigned char delim, struct ops **out, char *msg,

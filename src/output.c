@@ -160,10 +160,7 @@ static void settle_pending(struct output *o, uint64_t out)
             continue;
         }
         out -= b->bytes_out;
-        for (size_t i = 0; b->failed && i < b->n; i++) /* some records failed */
-            if (b->failed[i])
-                shed_record(o->cfg.shed, b, i,
-                            batch_was_cut(b, i) ? OUTCOME_DROPPED : OUTCOME_FAILED);
+        shed_failed(o->cfg.shed, b); /* those of its records that failed */
         shed_done(o->cfg.shed, b, b->n);
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);

@@ -107,6 +107,7 @@ struct pipeline {
     atomic_bool error_stop;     /* --on-error fail: a record failed; or the rejects subject */
     atomic_bool rejects_broken; /* --rejects-subject failed (reported) */
     atomic_uint warnings;       /* failed records named on stderr so far */
+    atomic_bool hinted;         /* the stage's one hint of the run was given */
     atomic_bool finished;       /* the last worker is done */
     /* intake figures */
     int64_t t_start;
@@ -335,6 +336,7 @@ static void fail_whole(struct pipeline *p, struct batch *b, int err)
                  strerror(-err));
     b->n_done = b->n_out = b->bytes_out = 0;
     b->n_failed = b->n;
+    b->n_timeouts = 0;
     b->nsegs = 0;
     free(b->failed);
     b->failed = NULL;
@@ -415,6 +417,7 @@ static int open_stages(struct pipeline *p, int *exit_code)
             .stop = &p->stop_signal,
             .retried = &w->retried,
             .warnings = &p->warnings,
+            .hinted = &p->hinted,
         };
         int rc = stage_open(&env, &w->stage, msg, sizeof msg);
         if (rc == -EINVAL) {
@@ -807,6 +810,7 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->records_done = of.done;
     s->records_dropped = shed_count(p->shed, OUTCOME_DROPPED);
     s->records_timed_out = shed_count(p->shed, OUTCOME_TIMED_OUT);
+    s->records_job_timeouts = shed_job_timeouts(p->shed); /* before: a subset */
     s->records_failed = shed_count(p->shed, OUTCOME_FAILED);
     s->records_in = counter_get(&p->records_in);
     s->in_flight = s->records_in - s->records_done - s->records_dropped - s->records_timed_out -

@@ -14,9 +14,10 @@ struct shed {
     struct rejects *rejects; /* or NULL */
     const char *path;        /* its name, for messages */
     struct reporter *rep;
-    struct settle_hook hook;   /* settle is NULL without one */
-    atomic_bool broken;        /* the rejects file failed (reported) */
-    _Atomic uint64_t count[3]; /* by enum outcome */
+    struct settle_hook hook;       /* settle is NULL without one */
+    atomic_bool broken;            /* the rejects file failed (reported) */
+    _Atomic uint64_t count[3];     /* by enum outcome */
+    _Atomic uint64_t job_timeouts; /* of count[OUTCOME_FAILED]: jobs past --job-timeout */
 };
 
 struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep)
@@ -114,11 +115,23 @@ void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome w
     settle(s, b, i, 1, back ? SETTLE_RETURNED : SETTLE_REJECTED);
 }
 
+/* Records of a batch whose job timed out count as failed (a stop signal
+ * cuts a stage short only after them): counted after the failures, so
+ * that a reader taking this count first sees a subset of them. */
+static void count_job_timeouts(struct shed *s, uint64_t n)
+{
+    if (n)
+        atomic_fetch_add_explicit(&s->job_timeouts, n, memory_order_release);
+}
+
 void shed_results(struct shed *s, struct batch *b, enum outcome rest)
 {
     bool all = !b->failed && b->n_failed == b->n;
+    uint64_t timeouts = b->n_timeouts;
     if (!b->failed && (!all || !b->interrupted || b->cut == 0)) { /* one outcome for all */
-        shed_batch(s, b, !all ? rest : b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED);
+        enum outcome why = !all ? rest : b->interrupted ? OUTCOME_DROPPED : OUTCOME_FAILED;
+        shed_batch(s, b, why);
+        count_job_timeouts(s, why == OUTCOME_FAILED ? timeouts : 0);
         return;
     }
     for (size_t i = 0; i < b->n; i++)
@@ -126,7 +139,16 @@ void shed_results(struct shed *s, struct batch *b, enum outcome rest)
                     !all && !b->failed[i] ? rest
                     : batch_was_cut(b, i) ? OUTCOME_DROPPED
                                           : OUTCOME_FAILED);
+    count_job_timeouts(s, timeouts);
     batch_free(b);
+}
+
+void shed_failed(struct shed *s, const struct batch *b)
+{
+    for (size_t i = 0; b->failed && i < b->n; i++)
+        if (b->failed[i])
+            shed_record(s, b, i, batch_was_cut(b, i) ? OUTCOME_DROPPED : OUTCOME_FAILED);
+    count_job_timeouts(s, b->n_timeouts);
 }
 
 void shed_list(struct shed *s, struct batch *list, enum outcome why)
@@ -153,4 +175,9 @@ void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_de
 uint64_t shed_count(struct shed *s, enum outcome why)
 {
     return atomic_load_explicit(&s->count[why], memory_order_acquire);
+}
+
+uint64_t shed_job_timeouts(struct shed *s)
+{
+    return atomic_load_explicit(&s->job_timeouts, memory_order_acquire);
 }

@@ -58,6 +58,11 @@ void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome w
  * when a stop signal interrupted the stage), the others as `rest`. Frees b. */
 void shed_results(struct shed *s, struct batch *b, enum outcome rest);
 
+/* Sheds the records of b its stage failed, marked in b->failed (none when
+ * it is NULL), as failed (dropped when a stop signal cut them); b is left
+ * to the caller. */
+void shed_failed(struct shed *s, const struct batch *b);
+
 /* The same for a list of batches linked by ->next. */
 void shed_list(struct shed *s, struct batch *list, enum outcome why);
 
@@ -69,5 +74,9 @@ void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_de
 
 /* Records counted as `why` so far. */
 uint64_t shed_count(struct shed *s, enum outcome why);
+/* Of the records counted as failed, those whose job ran past
+ * --job-timeout (b->n_timeouts). Read it before shed_count(FAILED)
+ * for a subset of that. */
+uint64_t shed_job_timeouts(struct shed *s);
 
 #endif

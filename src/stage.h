@@ -37,6 +37,7 @@ struct stage_env {
     const atomic_int *stop;    /* nonzero once a stop signal came */
     _Atomic uint64_t *retried; /* retries made */
     atomic_uint *warnings;     /* failure warnings printed so far (all workers) */
+    atomic_bool *hinted;       /* a hint on using COMMAND was given (all workers); or NULL */
 };
 
 /* Opens the stage the options ask for. 0 and *out, -EINVAL with a message

@@ -71,13 +71,17 @@ static void print_counts(FILE *f, const struct stats *s)
     zstd_note(zout, sizeof zout, s->compressed_out, s->compressed_bytes_out);
     fprintf(f, "weir: %" PRIu64 " %s in (%s%s) in %.3f s: %s records/s, %s/s\n", s->records_in,
             plural(s->records_in, "record", "records"), in, zin, s->elapsed_s, rate, brate);
+    char why[48] = ""; /* a cause of failures, lest it be taken for the timeout policy's */
+    if (s->records_job_timeouts)
+        snprintf(why, sizeof why, "; %" PRIu64 " job %s", s->records_job_timeouts,
+                 plural(s->records_job_timeouts, "timeout", "timeouts"));
     fprintf(f,
             "weir:   done %" PRIu64 " (%.1f%%), dropped %" PRIu64 " (%.1f%%), timed out %" PRIu64
-            " (%.1f%%), failed %" PRIu64 " (%.1f%%), retried %" PRIu64,
+            " (%.1f%%), failed %" PRIu64 " (%.1f%%%s), retried %" PRIu64,
             s->records_done, pct(s->records_done, s->records_in), s->records_dropped,
             pct(s->records_dropped, s->records_in), s->records_timed_out,
             pct(s->records_timed_out, s->records_in), s->records_failed,
-            pct(s->records_failed, s->records_in), s->records_retried);
+            pct(s->records_failed, s->records_in), why, s->records_retried);
     if (!s->final)
         fprintf(f, "; in flight %" PRIu64, s->in_flight);
     fprintf(f, "\nweir:   out %" PRIu64 " %s (%s%s)\n", s->records_out,
@@ -92,16 +96,14 @@ static void print_counts(FILE *f, const struct stats *s)
 void stats_print_text(FILE *f, const struct stats *s)
 {
     print_counts(f, s);
-    char cap[32], capb[32];
-    if (s->queue_capacity)
-        snprintf(cap, sizeof cap, "%" PRIu64, s->queue_capacity);
-    else
-        snprintf(cap, sizeof cap, "none");
+    char cap[64], capb[32];
     stats_human_bytes(capb, sizeof capb, (double)s->queue_capacity_bytes);
-    fprintf(f,
-            "weir:   queue: capacity %s records, %s; mean %.1f, max %" PRIu64
-            ", full %.1f%% of the time\n",
-            cap, capb, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
+    if (s->queue_capacity)
+        snprintf(cap, sizeof cap, "%" PRIu64 " records, %s", s->queue_capacity, capb);
+    else /* --pipe: only the byte bound */
+        snprintf(cap, sizeof cap, "%s, no record bound", capb);
+    fprintf(f, "weir:   queue: capacity %s; mean %.1f, max %" PRIu64 ", full %.1f%% of the time\n",
+            cap, s->queue_mean, s->queue_max, 100 * s->queue_full_share);
     fprintf(f, "weir:   latency ms: p50 %.3f, p90 %.3f, p99 %.3f, p99.9 %.3f, max %.3f\n",
             s->latency_ms[0], s->latency_ms[1], s->latency_ms[2], s->latency_ms[3],
             s->latency_ms[4]);
@@ -139,6 +141,7 @@ void stats_print_json(FILE *f, const struct stats *s)
         s->queue_records, s->queue_max, s->queue_mean, s->queue_full_share, s->workers,
         s->workers_requested, s->busy_share, s->policy, s->latency_ms[0], s->latency_ms[1],
         s->latency_ms[2], s->latency_ms[3], s->latency_ms[4], s->limiter_wait_s, s->limiter_waits);
+    fprintf(f, ",\"records_job_timeouts\":%" PRIu64, s->records_job_timeouts);
     if (s->compressed_in)
         fprintf(f, ",\"compressed_bytes_in\":%" PRIu64, s->compressed_bytes_in);
     if (s->compressed_out)

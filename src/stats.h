@@ -14,6 +14,7 @@ extern const double stats_le_s[STATS_LE_N];
 struct stats {
     uint64_t records_in, records_out, records_done;
     uint64_t records_dropped, records_timed_out, records_failed, records_retried;
+    uint64_t records_job_timeouts;      /* of records_failed: jobs past --job-timeout */
     uint64_t bytes_in, bytes_out;       /* decompressed, before compression */
     bool compressed_in, compressed_out; /* stdin was zstd, stdout is */
     uint64_t compressed_bytes_in, compressed_bytes_out;

@@ -141,6 +141,31 @@ no_procs() {
     wait_until 5 no_procs 'sleep 30.4711' || fail "left running: $(pgrep -af 'sleep 30.4711')"
 }
 
+@test "exec, coproc, pipe: records failed by --job-timeout are counted as such in the summary and the metrics" {
+    printf 'x\ny\n' >"$(T in)"
+    local m
+    m=$(T m.prom)
+    wrun --job-timeout 100ms --metrics "$m" sh -c 'sleep 5' <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    grep -q '^weir:   done 0 (0.0%), .*, failed 2 (100.0%; 2 job timeouts), retried 0$' "$ERR" ||
+        fail "$stderr"
+    grep -qx 'weir_records_job_timeouts_total 2' "$m" || fail "$(cat "$m")"
+    if command -v promtool >/dev/null; then
+        promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
+    fi
+    for mode in --exec --coproc --pipe; do
+        wrun --job-timeout 100ms --stats json "$mode" sh -c 'sleep 5' <"$(T in)"
+        [ "$status" -eq 0 ] || fail "$mode: exit $status: $stderr"
+        [ "$(jget "$ERR" .records_failed)" -eq 2 ] || fail "$mode: $stderr"
+        [ "$(jget "$ERR" .records_job_timeouts)" -eq 2 ] || fail "$mode: $stderr"
+        [ "$(jget "$ERR" .records_timed_out)" -eq 0 ] || fail "$mode: $stderr"
+    done
+    # a failure of another cause is not one
+    wrun --stats json false <"$(T in)"
+    [ "$(jget "$ERR" .records_failed)" -eq 2 ] || fail "$stderr"
+    [ "$(jget "$ERR" .records_job_timeouts)" -eq 0 ] || fail "$stderr"
+}
+
 @test "exec: --retries runs a failed record again and counts it" {
     mkdir "$(T marks)"
     seq 1 20 >"$(T in)"
@@ -221,6 +246,35 @@ no_procs() {
     grep -q 'record 3: co-process sh timed out' "$ERR" || fail "$stderr"
     [ "$(jget "$ERR" .records_failed)" -eq 1 ]
     wait_until 5 no_procs 'sleep 30.4712' || fail "left running"
+}
+
+# The hint weir gives about a co-process that answers nothing.
+QUIET_HINT='^weir: co-process sed has answered none of [0-9]+ records in 3 s: is it buffering its output\? It must answer each record and flush it \(sed -u, jq --unbuffered, .*; see Co-process in weir\(1\)\)$'
+
+@test "coproc: one that buffers its output (sed without -u) is named after 3 s, once for all workers; nothing is killed" {
+    start_weir -q -j2 --coproc sed s/x4714/y/
+    local start
+    start=$(now_ms)
+    seq 1 100 >&$W # both workers get records; stdin stays open
+    wait_until 15 grep -Eq "$QUIET_HINT" "$(T err)" || fail "no hint: $(cat "$(T err)")"
+    local took=$(($(now_ms) - start))
+    ((took >= 2900)) || fail "the hint came after $took ms, before 3 s"
+    sleep 0.5 # time for a second hint, if there were one
+    [ "$(grep -c 'co-process sed' "$(T err)")" -eq 1 ] || fail "more than one hint: $(cat "$(T err)")"
+    kill -0 "$PID" || fail "weir ended"
+    [ "$(pgrep -fcx 'sed s/x4714/y/')" -eq 2 ] || fail "co-processes: $(pgrep -afx 'sed s/x4714/y/')"
+    kill -TERM "$PID"
+    RC=0
+    wait "$PID" || RC=$?
+    [ "$RC" -eq 143 ] || fail "exit $RC: $(cat "$(T err)")"
+}
+
+@test "coproc: one that answers slowly, but answers, gets no hint" {
+    seq 1 4 >"$(T in)" # 4 s of replies, 1 s apart: quiet for 3 s at no time
+    wrun -j1 --coproc sh -c 'while read l; do sleep 1; echo "$l"; done' <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    same_file "$(T in)" "$OUT"
+    ! grep -q 'answered none' "$ERR" || fail "$stderr"
 }
 
 @test "coproc: one that answers nothing at all fails every record and ends" {

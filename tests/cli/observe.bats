@@ -164,7 +164,7 @@ histogram_ok() {
     promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
     # each counter weir_K_total is K of the JSON summary
     json_line "$ERR" | jq -r '{records_in, records_out, records_done, records_dropped,
-        records_timed_out, records_failed, records_retried, bytes_in, bytes_out,
+        records_timed_out, records_failed, records_job_timeouts, records_retried, bytes_in, bytes_out,
         limiter_waits} | to_entries[] | "weir_\(.key)_total \(.value)"' >"$(T want)"
     printf '%s\n' "weir_records_in_total 300" "weir_records_in_flight 0" \
         "weir_queue_capacity_records 4" "weir_workers 1" "weir_workers_requested 1" \

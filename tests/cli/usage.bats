@@ -97,6 +97,20 @@ usage_error() {
 @test "usage: --stats yaml" { usage_error '--stats' --stats yaml; }
 @test "usage: --op bogus" { usage_error '--op|-e' --op bogus; }
 @test "usage: --op 'grep:('" { usage_error '--op|-e' --op 'grep:('; }
+@test "usage: --op grep: whose bounded repetitions multiply past 1000 is refused at once" {
+    # glibc's regcomp would take seconds and gigabytes: the address space
+    # is bounded so that a weir without the check fails fast here too
+    local start
+    for re in 'grep:a{1,1000}{1,1000}' 'grepv:(a{1,100}){1,100}' 'grep:x{1,5000}'; do
+        start=$(now_ms)
+        (
+            ((SANITIZED)) || ulimit -v 2000000
+            usage_error ': repetition too large: .* more than 1000 times' -e "$re"
+        )
+        grep -qF "weir: --op '$re': " "$(T err)" || fail "$re: $(cat "$(T err)")"
+        (($(now_ms) - start < 5000)) || fail "$re: took $(($(now_ms) - start)) ms"
+    done
+}
 @test "usage: --op sleep:forever" { usage_error '--op|-e' --op sleep:forever; }
 @test "usage: -r 0" { usage_error '-r|--rate' -r 0; }
 @test "usage: -r junk" { usage_error '-r|--rate' -r junk; }
@@ -398,7 +412,7 @@ accepted() {
         fail "--pipe queue_capacity $(jget "$ERR" .queue_capacity), expected null (no bound)"
     [ "$(jget "$ERR" .queue_capacity_bytes)" = 67108864 ]
     wrun --pipe cat <"$(T in)"
-    grep -q 'queue: capacity none records, 64.0 MiB;' "$ERR" || fail "summary: $stderr"
+    grep -q 'queue: capacity 64.0 MiB, no record bound;' "$ERR" || fail "summary: $stderr"
     wrun --pipe -c 7 --stats json cat <"$(T in)"
     [ "$(jget "$ERR" .queue_capacity)" = 7 ]
     wrun --exec --stats json cat <"$(T in)"

@@ -42,6 +42,7 @@ struct rig {
     char script[4096];
     atomic_int child, stop;
     atomic_uint warnings;
+    atomic_bool hinted;
     _Atomic uint64_t retried;
     struct stage_env env;
     struct stage *st;
@@ -62,8 +63,13 @@ static bool rig_open(struct rig *r, const char *cmd, const char *script)
     r->argv[2] = script ? r->script : NULL;
     r->argv[3] = NULL;
     r->o.command = r->argv;
-    r->env = (struct stage_env){
-        &r->o, r->env.worker ? r->env.worker : 1, &r->child, &r->stop, &r->retried, &r->warnings};
+    r->env = (struct stage_env){.o = &r->o,
+                                .worker = r->env.worker ? r->env.worker : 1,
+                                .child = &r->child,
+                                .stop = &r->stop,
+                                .retried = &r->retried,
+                                .warnings = &r->warnings,
+                                .hinted = &r->hinted};
     char msg[256] = "";
     int rc = stage_open(&r->env, &r->st, msg, sizeof msg);
     if (rc)

@@ -233,6 +233,51 @@ static void test_specs(void)
     ops_free(NULL);
 }
 
+/* The repetition check (ops_check_repeats) and its refusal by name. */
+static void test_repeats(void)
+{
+    static const char *const fine[] = {
+        "a{1,1000}",
+        "[{]{1,5}",
+        "\\{",
+        "\\{1000,1000}{1000}",
+        "a{1000}b{1000}",
+        "(a{1,10}){1,100}",
+        "((a{2}){5}){100}",
+        "a*{1,1000}",
+        "[]{]{1,1000}",
+        "[[:alpha:]{]{1000}",
+        "(a|b{1,1000})",
+        "a{1000,}",
+        "(a+)*{1,1000}",
+        "x{",
+        "{1,5000}",
+        "a{1,5}{",
+        "(((a{1,1000})))",
+        "a|(b){1,1000}",
+        "(a{1,1000}|b",
+        "a{,1000}",
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        is_int(ops_check_repeats(fine[i]), 0, "'%s' is accepted", fine[i]);
+    static const char *const big[] = {
+        "a{1,1001}",         "(a{1,100}){1,100}",
+        "a{1,1000}{1,1000}", "(a{1,10}|b){1,101}",
+        "a{2}{501}",         "((a{2}){5}){101}",
+        "(x(a){1,50}y){21}", "a{1001,}",
+        "[]]{1,10}{1,101}",  "a{99999999999999999999}",
+        "(a{1,1001}",        "(a){1,2}(b){1,101}{1,10}",
+        "a{,1001}",
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        is_int(ops_check_repeats(big[i]), -E2BIG, "'%s' is refused", big[i]);
+    char err[256];
+    const char *spec[] = {"grepv:a{1,1000}{1,1000}"};
+    struct ops *o = compile_ops(spec, 1, '\n', err, sizeof err);
+    ok(!o && strstr(err, "--op 'grepv:a{1,1000}{1,1000}': repetition too large") != NULL,
+       "grepv: a pattern repeated too much is refused by name (%s)", err);
+}
+
 int main(void)
 {
     test_case_mapping();
@@ -241,5 +286,6 @@ int main(void)
     test_input_kept();
     test_sleep_duration();
     test_specs();
+    test_repeats();
     return done_testing();
 }

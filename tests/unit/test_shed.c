@@ -1,7 +1,7 @@
 /* test_shed.c - the settle hook (shed.h): a source that acknowledges its
  * records hears of every final outcome, once, with the right record
  * ranges; records it takes back are counted but kept out of the rejects
- * file. */
+ * file; records failed by --job-timeout are counted as such. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +117,30 @@ static void test_done_skips_failed(void)
     shed_free(s);
 }
 
+/* Records failed by --job-timeout are counted among the failed ones, and
+ * only when they end as failed. */
+static void test_job_timeouts(void)
+{
+    struct heard h = {0};
+    struct reporter rep = {0};
+    struct shed *s = new_shed(&h, &rep);
+    struct batch *b = mk(1, 4, 3); /* two failed, one of them by a timeout */
+    b->failed = calloc(4, sizeof *b->failed);
+    b->failed[1] = b->failed[2] = true;
+    b->n_failed = 2;
+    b->n_timeouts = 1;
+    shed_failed(s, b);
+    is_int((long)shed_count(s, OUTCOME_FAILED), 2, "shed_failed: the marked records fail");
+    is_int((long)shed_job_timeouts(s), 1, "shed_failed: and the timeouts among them count");
+    batch_free(b);
+    b = mk(5, 3, 3); /* a block that timed out: all of it */
+    b->n_failed = b->n_timeouts = 3;
+    shed_results(s, b, OUTCOME_DROPPED);
+    is_int((long)shed_count(s, OUTCOME_FAILED), 5, "shed_results: a failed block fails whole");
+    is_int((long)shed_job_timeouts(s), 4, "shed_results: its timeouts count");
+    shed_free(s);
+}
+
 int main(void)
 {
     int fd = mkstemp(path);
@@ -128,6 +152,7 @@ int main(void)
     test_rejected();
     test_returned();
     test_done_skips_failed();
+    test_job_timeouts();
     unlink(path);
     return done_testing();
 }

@@ -217,6 +217,7 @@ static const struct stats sample = {
     .records_dropped = 7,
     .records_timed_out = 2,
     .records_failed = 4,
+    .records_job_timeouts = 3,
     .records_retried = 11,
     .bytes_in = UINT64_C(123456789012),
     .bytes_out = 98765,
@@ -243,6 +244,7 @@ static const char *const required[] = {
     "records_dropped",
     "records_timed_out",
     "records_failed",
+    "records_job_timeouts",
     "records_retried",
     "bytes_in",
     "bytes_out",
@@ -302,6 +304,7 @@ static void test_json(void)
     is_str(jget(&j, "records_dropped"), "7", "records_dropped");
     is_str(jget(&j, "records_timed_out"), "2", "records_timed_out");
     is_str(jget(&j, "records_failed"), "4", "records_failed");
+    is_str(jget(&j, "records_job_timeouts"), "3", "records_job_timeouts");
     is_str(jget(&j, "records_retried"), "11", "records_retried");
     is_str(jget(&j, "bytes_in"), "123456789012", "bytes_in (above 2^32)");
     is_str(jget(&j, "bytes_out"), "98765", "bytes_out");
@@ -395,12 +398,17 @@ static void test_text(void)
     ok(strstr(out, "drop-oldest") != NULL, "text: policy shown");
     ok(strstr(out, "1234.5") != NULL, "text: latency max shown");
     ok(strstr(out, "%") != NULL, "text: percentages shown");
+    ok(strstr(out, "queue: capacity 1024 records, 64.0 MiB; ") != NULL, "text: both bounds shown");
+    ok(strstr(out, ", failed 4 (0.0%; 3 job timeouts), ") != NULL,
+       "text: job timeouts named in the failed count");
     free(out);
 
     struct stats z = {.policy = "block", .exit = 0, .workers = 1};
     check_text(&z, "all zero, no time elapsed");
     out = print_to_string(stats_print_text, &z);
-    ok(strstr(out, "capacity none records") != NULL, "text: no record bound shows as none");
+    ok(strstr(out, ", failed 0 (0.0%), ") != NULL, "text: no job timeouts, no note");
+    ok(strstr(out, "queue: capacity 0 B, no record bound; ") != NULL,
+       "text: no record bound is said so");
     free(out);
     out = print_to_string(stats_print_json, &z);
     ok(strstr(out, "\"queue_capacity\":null,") != NULL, "json: no record bound is null");
