@@ -31,7 +31,9 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 B := build/$(VARIANT)
-LIB_SRC := src/admit.c src/batch.c src/broker.c src/child.c src/coproc.c src/exec.c src/framer.c src/hist.c src/limiter.c src/monitor.c src/ops.c \
+LIB_SRC := src/admit.c src/batch.c src/broker.c src/broker_ack.c src/broker_conn.c src/broker_pub.c \
+           src/broker_pull.c src/child.c src/coproc.c src/exec.c src/framer.c src/held.c src/hist.c \
+           src/limiter.c src/monitor.c src/ops.c \
            src/output.c src/parse.c src/pipeline.c src/policy.c src/queue.c src/rejects.c \
            src/report.c src/seq.c src/shed.c src/stage.c src/stats.c src/stream.c src/sync.c
 CLI_SRC := src/cli.c src/main.c
