@@ -1110,12 +1110,14 @@ def check(c, o, baseline_kb):
         if len(R) != shed:
             P.append("%d records in the rejects file, %d shed or failed" % (len(R), shed))
         # the last record read, cut short by the stop (read in part, or
-        # oversize), is in the rejects as its part: let the whole stand for it
-        if partial_ok and read and read[-1][0] not in R:
-            last = read[-1][0]
-            cut = [j for j, r in enumerate(R) if len(r) < len(last) and last.startswith(r)]
-            if cut:
-                R[cut[-1]] = last
+        # oversize), is in the rejects as the part read, which bytes_in
+        # counts: let the whole record stand for it
+        if partial_ok and read:
+            last, term = read[-1]
+            full = sum(len(p) + (1 if t else 0) for p, t in read)
+            cut_len = J["bytes_in"] - (full - len(last) - (1 if term else 0))
+            if 0 < cut_len < len(last) and last[:cut_len] in R:
+                R[len(R) - 1 - R[::-1].index(last[:cut_len])] = last
         left = collections.Counter(p for p, _ in read)
         stray = []
         for r in R:
