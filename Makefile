@@ -31,11 +31,15 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 B := build/$(VARIANT)
-CLI_SRC := src/cli.c src/main.c
-# every other source file is the library the unit tests link
-LIB_SRC := $(filter-out $(CLI_SRC),$(sort $(wildcard src/*.c)))
+# The command line (the only user of argtable2; flags.def is its table),
+# linked into the unit tests too; main.c alone is not. Every other source
+# file is the library.
+CLI_SRC := $(sort $(wildcard src/cli*.c))
+MAIN_SRC := src/main.c
+LIB_SRC := $(filter-out $(CLI_SRC) $(MAIN_SRC),$(sort $(wildcard src/*.c)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)
+MAIN_OBJ := $(MAIN_SRC:src/%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN := $(if $(filter release,$(VARIANT)),weir,$(B)/weir)
@@ -47,16 +51,16 @@ BIN := $(if $(filter release,$(VARIANT)),weir,$(B)/weir)
 
 all: $(BIN)
 
-$(BIN): $(LIB_OBJ) $(CLI_OBJ)
+$(BIN): $(LIB_OBJ) $(CLI_OBJ) $(MAIN_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/tap.h tests/unit/mkbatch.h
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) $(CLI_OBJ) tests/unit/tap.h tests/unit/mkbatch.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(CLI_OBJ) $(LDLIBS)
 
 # test_fault makes weir's allocations fail on demand.
 $(B)/tests/test_fault: LDFLAGS += -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
@@ -124,7 +128,7 @@ check-sanitize: check-asan check-tsan
 FUZZ_SECONDS ?= 60
 FZ := build/fuzz
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc
-FUZZ_OBJ := $(LIB_SRC:src/%.c=$(FZ)/%.o) $(FZ)/cli.o
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(FZ)/%.o) $(CLI_SRC:src/%.c=$(FZ)/%.o)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_OBJ): $(FZ)/%.o: src/%.c

@@ -1,14 +1,16 @@
-/* child.c - spawning, feeding, draining and reaping children; see child.h. */
+/* child.c - finding, spawning, feeding, draining and reaping children; see child.h. */
 #include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,6 +129,46 @@ int child_spawn(struct child *c, char *const argv[], char *const envp[], bool fe
         return -rc;
     }
     return 0;
+}
+
+/* 0 when PATH names an executable regular file, else the errno to report:
+ * that of stat, EISDIR for a directory (as bash says, where execve would
+ * give EACCES), EACCES for another non-regular file (ENOENT for both with
+ * regular_only: $PATH search skips them). */
+static int check_executable(const char *path, int regular_only)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return regular_only ? ENOENT : S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+    return access(path, X_OK) == 0 ? 0 : errno;
+}
+
+int child_find(const char *name)
+{
+    if (strchr(name, '/'))
+        return -check_executable(name, 0);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = CHILD_DEFAULT_PATH;
+    int err = ENOENT;
+    for (const char *p = path;; p++) {
+        size_t len = strcspn(p, ":");
+        char file[PATH_MAX];
+        int n = snprintf(file, sizeof file, "%.*s/%s", len ? (int)len : 1, len ? p : ".", name);
+        if (n > 0 && (size_t)n < sizeof file && name[0]) {
+            int e = check_executable(file, 1);
+            if (e == 0)
+                return 0;
+            if (err == ENOENT && e != ENOENT && e != ENOTDIR)
+                err = e;
+        }
+        p += len;
+        if (!*p)
+            break;
+    }
+    return -err;
 }
 
 void child_kill(const struct child *c, int sig)

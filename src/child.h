@@ -38,6 +38,19 @@ void buf_free(struct buf *b);
  * 0 or -errno. */
 int child_spawn(struct child *c, char *const argv[], char *const envp[], bool feed);
 
+/* Finds the program child_spawn would start for argv[0] = NAME, before
+ * anything is read, so a missing COMMAND is an error at once rather than
+ * one per record. A NAME with '/' is a path; otherwise, as posix_spawnp
+ * searches, the first executable regular file NAME in a directory of $PATH
+ * (CHILD_DEFAULT_PATH when unset; an empty entry is ".") is the one, and a
+ * non-executable one met on the way is what fails. Returns 0, -ENOENT or
+ * -ENOTDIR when there is none, or the -errno that starting it would give
+ * (-EACCES; -EISDIR for a directory, as bash says). Only stat and access. */
+int child_find(const char *name);
+
+/* COMMAND's search path when PATH is unset. */
+#define CHILD_DEFAULT_PATH "/usr/bin:/bin"
+
 /* The environment for children: environ without any WEIR_* variable,
  * then vars[0..n) (pointers kept, so the caller can rewrite them in place).
  * NULL-terminated; free() it. NULL when out of memory. */

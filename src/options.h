@@ -1,5 +1,5 @@
 /* options.h - the plain settings the command line hands to the pipeline.
- * cli.c fills it; nothing else parses argv. */
+ * The cli module (cli_rules.c) fills it; nothing else parses argv. */
 #ifndef WEIR_OPTIONS_H
 #define WEIR_OPTIONS_H
 

@@ -2,7 +2,7 @@
  *
  * Each returns 0 and stores the value, or -EINVAL (junk, missing or unknown
  * suffix) / -ERANGE (out of range) and leaves *out alone. Leading or
- * trailing white space is junk. None prints; cli.c names the flag. */
+ * trailing white space is junk. None prints; the cli module names the flag. */
 #ifndef WEIR_PARSE_H
 #define WEIR_PARSE_H
 

@@ -4,7 +4,8 @@
  * whole process group and reaps it; wait statuses are described in words;
  * a child starts with an empty signal mask, default dispositions, a
  * process group of its own, /dev/null or a pipe as stdin and no other
- * descriptor of ours; child_environ drops WEIR_* and appends its vars.
+ * descriptor of ours; child_environ drops WEIR_* and appends its vars;
+ * child_find resolves a COMMAND as posix_spawnp would, or says why not.
  *
  * Nothing here depends on the machine's speed: deadlines meant to pass are
  * a minute away, and the upper bounds asserted are 10 seconds. The test
@@ -453,6 +454,50 @@ static void test_spawn_missing(void)
     ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "nothing to reap");
 }
 
+static void touch(const char *dir, const char *name, mode_t mode, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    int fd = open(path, O_CREAT | O_WRONLY, mode);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* child_find: a path or a PATH search, what it skips, what it reports. */
+static void test_find(void)
+{
+    char dir[] = "/tmp/weir-find-XXXXXX", run[300], noexec[300], sub[300], both[700];
+    if (!mkdtemp(dir)) {
+        ok(0, "mkdtemp: %s", strerror(errno));
+        return;
+    }
+    touch(dir, "run", 0755, run, sizeof run);
+    touch(dir, "noexec", 0644, noexec, sizeof noexec);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    mkdir(sub, 0755);
+    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", dir, 1);
+    is_int(child_find("run"), 0, "an executable in PATH is found");
+    is_int(child_find("noexec"), -EACCES, "a non-executable one is reported");
+    is_int(child_find("sub"), -ENOENT, "a directory in PATH is skipped");
+    is_int(child_find("nope"), -ENOENT, "none: not found");
+    is_int(child_find(""), -ENOENT, "an empty name is never found");
+    snprintf(both, sizeof both, "/nonexistent:%s:%s", sub, dir);
+    setenv("PATH", both, 1);
+    is_int(child_find("run"), 0, "entries that lack it are passed over");
+    is_int(child_find(sub), -EISDIR, "a directory by path: EISDIR, as bash says");
+    is_int(child_find(noexec), -EACCES, "a non-executable path: EACCES");
+    is_int(child_find("/nonexistent/x"), -ENOENT, "a missing path: not found");
+    unsetenv("PATH");
+    is_int(child_find("sh"), 0, "PATH unset: " CHILD_DEFAULT_PATH " is searched");
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    unlink(run);
+    unlink(noexec);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as weir does: a child that stops reading is EPIPE */
@@ -470,6 +515,7 @@ int main(void)
     test_stdin_not_inherited();
     test_environ();
     test_spawn_missing();
+    test_find();
     ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child nor orphan left behind");
     return done_testing();
 }
