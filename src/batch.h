@@ -65,6 +65,7 @@ struct batch {
     uint64_t piece;   /* output order: numbered when a worker takes it */
     int64_t t_in;     /* when the records were read (ns): timeouts count from here */
     int64_t t_queued; /* when they were admitted to the queue: latency counts from here */
+    uint64_t key;     /* --key: the hash of its one record's key (lanes.h) */
     bool open_end;    /* the last record lacks its delimiter */
     /* results, filled by the stage */
     struct seg *segs; /* output, in order: into chunk (records kept as they are) or obuf */

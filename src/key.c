@@ -52,8 +52,9 @@ static int parse_fields(struct key_spec *k, const char *s, char *msg, size_t msg
             return -EINVAL;
         }
         if (field_number(&s, &k->fields[k->nfields]) != 0) {
-            snprintf(msg, msglen, "expected field numbers from 1 to %d (N or N,M,...), re:ERE "
-                                  "or subject:N",
+            snprintf(msg, msglen,
+                     "expected field numbers from 1 to %d (N or N,M,...), re:ERE "
+                     "or subject:N",
                      FIELD_MAX);
             return -EINVAL;
         }
@@ -71,8 +72,9 @@ static int parse_regex(struct key_spec *k, const char *ere, char *msg, size_t ms
 {
     int rc = ops_check_repeats(ere);
     if (rc == -E2BIG) {
-        snprintf(msg, msglen, "repetition too large: its {n,m} repetitions, multiplied where "
-                              "stacked or nested, repeat a part more than %d times",
+        snprintf(msg, msglen,
+                 "repetition too large: its {n,m} repetitions, multiplied where "
+                 "stacked or nested, repeat a part more than %d times",
                  OPS_REPEAT_MAX);
         return -EINVAL;
     }
@@ -182,8 +184,7 @@ static bool field_at_blanks(const char *p, size_t n, unsigned idx, const char **
 static bool field_of(const struct key_spec *k, const char *p, size_t n, unsigned idx,
                      const char **f, size_t *fl)
 {
-    return k->has_sep ? field_at_sep(p, n, k->sep, idx, f, fl)
-                      : field_at_blanks(p, n, idx, f, fl);
+    return k->has_sep ? field_at_sep(p, n, k->sep, idx, f, fl) : field_at_blanks(p, n, idx, f, fl);
 }
 
 /* Several fields, joined by the separator into buf (cut at KEY_MAX). */

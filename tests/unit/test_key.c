@@ -84,10 +84,23 @@ static void test_subject(void)
 
 static void test_bad_specs(void)
 {
-    static const char *const bad[] = {"",      "0",        "-1",          "1,",        ",1",
-                                      "1,,2",  "x",        "1.5",         "2000000",   "re:(",
-                                      "re:a{", "subject:", "subject:0",   "subject:x", "1 2",
-                                      "re:a{1,1000}{1,1000}",  "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"};
+    static const char *const bad[] = {"",
+                                      "0",
+                                      "-1",
+                                      "1,",
+                                      ",1",
+                                      "1,,2",
+                                      "x",
+                                      "1.5",
+                                      "2000000",
+                                      "re:(",
+                                      "re:a{",
+                                      "subject:",
+                                      "subject:0",
+                                      "subject:x",
+                                      "1 2",
+                                      "re:a{1,1000}{1,1000}",
+                                      "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct key_spec *k = NULL;
         char msg[128] = "";
