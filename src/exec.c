@@ -22,6 +22,7 @@
 #include "child.h"
 #include "common.h"
 #include "options.h"
+#include "run.h"
 
 struct exec {
     struct stage_env env;
@@ -121,8 +122,8 @@ static int job(struct exec *x, const struct iovec *in, size_t nin)
     if (rc)
         return rc;
     atomic_store(x->env.child, c.pid);
-    if (atomic_load(x->env.stop)) /* a signal came before we were listed */
-        child_kill(&c, atomic_load(x->env.stop));
+    if (run_signal(x->env.run)) /* a signal came before we were listed */
+        child_kill(&c, run_signal(x->env.run));
     int64_t jt = x->env.o->job_timeout_ns;
     rc = child_run(&c, in, nin, &x->out, x->env.o->capacity_bytes, jt ? now_ns() + jt : 0);
     atomic_store(x->env.child, 0);
@@ -150,7 +151,7 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
                 return true;
         }
         x->out.len = start; /* a failed job's output is not kept */
-        if (atomic_load(x->env.stop)) {
+        if (run_signal(x->env.run)) {
             batch_cut(b, i);
             return false;
         }

@@ -50,6 +50,7 @@
 #include "queue.h"
 #include "rejects.h"
 #include "report.h"
+#include "run.h"
 #include "shed.h"
 #include "stage.h"
 #include "stream.h"
@@ -101,14 +102,11 @@ struct pipeline {
     pthread_t reader_tid, main_tid;
     bool reader_started;
     unsigned workers_started;
-    atomic_uint running;        /* workers not yet finished */
-    int wake[2];                /* self-pipe: wakes the reader's poll */
-    atomic_int stop_signal;     /* first SIGINT/SIGTERM received */
-    atomic_bool error_stop;     /* --on-error fail: a record failed; or the rejects subject */
-    atomic_bool rejects_broken; /* --rejects-subject failed (reported) */
-    atomic_uint warnings;       /* failed records named on stderr so far */
-    atomic_bool hinted;         /* the stage's one hint of the run was given */
-    atomic_bool finished;       /* the last worker is done */
+    atomic_uint running;  /* workers not yet finished */
+    struct run *run;      /* the stop and its causes, the reader's wake-up */
+    atomic_uint warnings; /* failed records named on stderr so far */
+    atomic_bool hinted;   /* the stage's one hint of the run was given */
+    atomic_bool finished; /* the last worker is done */
     /* intake figures */
     int64_t t_start;
     _Atomic int64_t t_end;
@@ -117,56 +115,10 @@ struct pipeline {
     char out_name[128];     /* "write stdout", or "publish to SUBJECT" */
 };
 
-static void wake_reader(struct pipeline *p)
-{
-    char c = 1;
-    ssize_t n = write(p->wake[1], &c, 1); /* non-blocking; a full pipe already wakes */
-    (void)n;
-}
-
-/* admit_config.stopped: a signal or a failed stdout stops intake. */
-static bool intake_stopped(void *ctx, enum outcome *as)
-{
-    struct pipeline *p = ctx;
-    int err = output_error(p->out);
-    bool stop = atomic_load(&p->stop_signal) || atomic_load(&p->error_stop);
-    if (err)
-        *as = err == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
-    else if (stop)
-        *as = OUTCOME_DROPPED;
-    return err || stop;
-}
-
 static bool intake_over(struct pipeline *p)
 {
     enum outcome as;
-    return intake_stopped(p, &as) || admit_overloaded(p->admit);
-}
-
-/* admit_config.sleep_until: sleeps until `deadline` unless intake stops. */
-static void reader_sleep_until(void *ctx, int64_t deadline)
-{
-    struct pipeline *p = ctx;
-    for (;;) {
-        int64_t now = now_ns();
-        if (now >= deadline || intake_over(p))
-            return;
-        struct timespec ts = ns_to_timespec(deadline - now);
-        struct pollfd pfd = {.fd = p->wake[0], .events = POLLIN};
-        ppoll(&pfd, 1, &ts, NULL);
-    }
-}
-
-static int64_t clock_now(void *ctx)
-{
-    (void)ctx;
-    return now_ns();
-}
-
-/* output_config.failed: stdout failed, so stop reading. */
-static void output_failed(void *ctx)
-{
-    wake_reader(ctx);
+    return run_stopped(p->run, &as);
 }
 
 /* ---- the reader ---------------------------------------------------------- */
@@ -209,16 +161,13 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
 static int on_cut(void *ctx, uint64_t recno, const char *data, size_t len)
 {
     struct pipeline *p = ctx;
-    enum outcome as = OUTCOME_DROPPED;
-    if (!intake_over(p)) /* an error stopped framing: what is left is not one record */
+    enum outcome as;
+    if (!run_stopped(p->run, &as)) /* an error stopped framing: what is left is not one record */
         return 0;
-    intake_stopped(p, &as);
-    if (admit_overloaded(p->admit))
-        as = OUTCOME_FAILED;
     counter_add(&p->bytes_in, len);
     counter_add(&p->records_in, 1);
     shed_bytes(p->shed, data, len, true, true, as);
-    if (atomic_load(&p->stop_signal)) /* other stops have said why already */
+    if (run_has(p->run, RUN_SIGNAL)) /* other stops have said why already */
         report_warning("record %" PRIu64
                        " was read only in part (%zu bytes) when reading stopped: %s",
                        recno, len, as == OUTCOME_DROPPED ? "dropped" : "failed");
@@ -230,7 +179,7 @@ static void *reader_main(void *arg)
     struct pipeline *p = arg;
     struct pollfd pfd[2] = {
         {.fd = source_fd(p->in), .events = POLLIN},
-        {.fd = p->wake[0], .events = POLLIN},
+        {.fd = run_wake_fd(p->run), .events = POLLIN},
     };
     while (!intake_over(p)) {
         char *buf;
@@ -347,11 +296,9 @@ static void fail_whole(struct pipeline *p, struct batch *b, int err)
 static void on_error(struct pipeline *p, const struct batch *b)
 {
     if (p->o.on_error != ON_ERROR_FAIL || b->n_failed == 0 || b->interrupted ||
-        atomic_exchange(&p->error_stop, true))
+        !run_stop(p->run, RUN_ERROR))
         return;
     report_error(&p->rep, "a record failed: stopping (--on-error fail)");
-    queue_interrupt(p->queue);
-    wake_reader(p);
 }
 
 /* The next piece of work: a batch, or a block of them joined into one. */
@@ -414,7 +361,7 @@ static int open_stages(struct pipeline *p, int *exit_code)
             .o = &p->o,
             .worker = i + 1,
             .child = &w->child,
-            .stop = &p->stop_signal,
+            .run = p->run,
             .retried = &w->retried,
             .warnings = &p->warnings,
             .hinted = &p->hinted,
@@ -444,36 +391,12 @@ static int open_shed(struct pipeline *p)
             return rc;
         }
     }
-    p->shed = shed_new(r, p->o.rejects_path, &p->rep);
+    p->shed = shed_new(r, p->o.rejects_path, &p->rep, p->run);
     if (!p->shed) { /* shed_new closed r */
         report_error(&p->rep, "out of memory");
         return -ENOMEM;
     }
     return 0;
-}
-
-static bool hook_returns(void *ctx, enum outcome why)
-{
-    struct pipeline *p = ctx;
-    enum outcome as;
-    /* unfinished at a stop, as the stop counts them: dropped, or failed
-     * when the output failed; records that failed on their own while
-     * stdout is closed are final (rejected) */
-    return intake_stopped(p, &as) && why == as;
-}
-
-/* A --rejects-subject that fails stops the run (exit 1), as its records
- * could not be kept: they go back to the stream instead. */
-static void hook_settle(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how)
-{
-    struct pipeline *p = ctx;
-    if (broker_settle(p->broker, b, i, n, how) == 0 || atomic_exchange(&p->rejects_broken, true))
-        return;
-    report_error(&p->rep, "--rejects-subject %s: %s: stopping", p->o.nats_rejects,
-                 broker_rejects_error(p->broker));
-    atomic_store(&p->error_stop, true);
-    queue_interrupt(p->queue);
-    wake_reader(p);
 }
 
 /* --nats: connected and set up before anything is read. */
@@ -489,7 +412,7 @@ static int open_broker(struct pipeline *p, int *exit_code)
         return rc;
     }
     if (p->o.nats_from)
-        shed_hook(p->shed, &(struct settle_hook){hook_returns, hook_settle, p});
+        broker_hook(p->broker, p->shed, p->run, &p->rep);
     return 0;
 }
 
@@ -509,8 +432,7 @@ static int open_parts(struct pipeline *p)
         .queue = p->queue,
         .shed = p->shed,
         .rep = &p->rep,
-        .failed = output_failed,
-        .ctx = p,
+        .run = p->run,
         .delim = o->delim,
         .compress = o->compress,
         .level = o->level,
@@ -532,10 +454,7 @@ static int open_parts(struct pipeline *p)
         .queue = p->queue,
         .shed = p->shed,
         .rep = &p->rep,
-        .now = clock_now,
-        .sleep_until = reader_sleep_until,
-        .stopped = intake_stopped,
-        .ctx = p,
+        .run = p->run,
     };
     p->admit = admit_new(&ac);
     struct framer_config fc = {
@@ -554,8 +473,7 @@ static int open_parts(struct pipeline *p)
     p->in = source_new(STDIN_FILENO, o->decompress);
     if (!p->admit || !p->framer || !p->in)
         return -ENOMEM;
-    if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) != 0)
-        return -errno;
+    run_watch(p->run, p->queue);
     return 0;
 }
 
@@ -601,16 +519,16 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         return NULL;
     }
     p->o = *o;
-    p->wake[0] = p->wake[1] = -1;
     p->workers = calloc(o->workers, sizeof *p->workers);
     p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS); /* input chunks, recycled */
-    if (!p->workers || !p->pool) {
-        report_error(&p->rep, "out of memory");
+    int rc = run_new(&p->run);
+    if (!p->workers || !p->pool || rc) {
+        report_error(&p->rep, "cannot set up: %s", strerror(rc ? -rc : ENOMEM));
         goto fail;
     }
     if (open_stages(p, exit_code) != 0 || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
         goto fail;
-    int rc = open_parts(p);
+    rc = open_parts(p);
     if (rc) {
         report_error(&p->rep, "cannot set up: %s", strerror(-rc));
         goto fail;
@@ -638,9 +556,7 @@ void pipeline_free(struct pipeline *p)
     source_free(p->in);
     shed_free(p->shed);
     monitor_free(p->monitor);
-    for (int i = 0; i < 2; i++)
-        if (p->wake[i] >= 0)
-            close(p->wake[i]);
+    run_free(p->run);
     chunk_pool_free(p->pool); /* after everything holding chunks */
     free(p);
 }
@@ -671,9 +587,7 @@ static int start_threads(struct pipeline *p)
  * the signal too. */
 static void stop_intake(struct pipeline *p, int sig)
 {
-    atomic_store(&p->stop_signal, sig);
-    queue_interrupt(p->queue);
-    wake_reader(p);
+    run_stop_signal(p->run, sig);
     if (p->o.mode == MODE_OPS)
         return;
     queue_abort(p->queue);
@@ -686,14 +600,14 @@ static void stop_intake(struct pipeline *p, int sig)
 
 static int exit_status(struct pipeline *p)
 {
-    int sig = atomic_load(&p->stop_signal);
-    if (output_error(p->out) == -EPIPE && !report_failed(&p->rep))
+    int sig = run_signal(p->run);
+    if (run_output_error(p->run) == -EPIPE && !report_failed(&p->rep))
         return EXIT_EPIPE;
     if (sig)
         return sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
     if (report_failed(&p->rep))
         return EXIT_RUNTIME;
-    if (admit_overloaded(p->admit))
+    if (run_has(p->run, RUN_OVERLOAD))
         return EXIT_OVERLOAD;
     return EXIT_DONE;
 }
@@ -747,8 +661,8 @@ static bool wait_for_end(struct pipeline *p)
         struct timespec left = ns_to_timespec(due - now);
         int sig = sigtimedwait(&set, NULL, due == NS_FOREVER ? NULL : &left);
         if (sig == SIGINT || sig == SIGTERM) {
-            if (atomic_load(&p->stop_signal)) {
-                atomic_store(&p->stop_signal, sig);
+            if (run_signal(p->run)) {
+                run_stop_signal(p->run, sig);
                 atomic_store(&p->t_end, now_ns());
                 return false;
             }
@@ -778,11 +692,11 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     if (rc) {
         report_error(&p->rep, "cannot start a thread: %s", strerror(rc));
         queue_abort(p->queue); /* the workers that did start leave at once */
-        wake_reader(p);
+        run_stop(p->run, RUN_ERROR);
     }
     *aborted = !wait_for_end(p);
     if (*aborted) {
-        int sig = atomic_load(&p->stop_signal);
+        int sig = run_signal(p->run);
         return end_monitor(p, sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM);
     }
     if (p->reader_started)
@@ -792,9 +706,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     if (!p->workers_started)
         atomic_store(&p->t_end, now_ns());
     /* records left queued when stdout failed (or no worker started) */
-    enum outcome as = OUTCOME_DROPPED;
-    intake_stopped(p, &as);
-    shed_list(p->shed, queue_take_all(p->queue), as);
+    shed_list(p->shed, queue_take_all(p->queue), run_cut_as(p->run));
     output_end(p->out); /* may shed what could not be written */
     shed_close(p->shed);
     return end_monitor(p, exit_status(p));

@@ -15,6 +15,7 @@
 
 struct batch;
 struct options;
+struct run;
 struct stage;
 
 /* Operations a stage kind provides (all required). */
@@ -34,7 +35,7 @@ struct stage_env {
     const struct options *o;
     unsigned worker;           /* 1-based: WEIR_WORKER */
     atomic_int *child;         /* the running child's pid, 0: none (signals are forwarded) */
-    const atomic_int *stop;    /* nonzero once a stop signal came */
+    const struct run *run;     /* run_signal: nonzero once a stop signal came */
     _Atomic uint64_t *retried; /* retries made */
     atomic_uint *warnings;     /* failure warnings printed so far (all workers) */
     atomic_bool *hinted;       /* a hint on using COMMAND was given (all workers); or NULL */
