@@ -24,6 +24,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "stage.h"
 
 #define WINDOW 64 /* records written ahead of their replies */
 
@@ -105,10 +106,12 @@ static void coproc_close(void *impl)
     free(x);
 }
 
-int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msglen)
+static int coproc_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                       char *msg, size_t msglen)
 {
     (void)msg;
     (void)msglen;
+    shape->take.records = WINDOW; /* a worker's take fills the window */
     struct coproc *x = calloc(1, sizeof *x);
     if (!x)
         return -ENOMEM;
@@ -309,4 +312,4 @@ static int coproc_run(void *impl, struct batch *b)
     return rc;
 }
 
-const struct stage_kind coproc_kind = {"coproc", coproc_run, coproc_close};
+const struct stage_kind coproc_kind = {"coproc", coproc_open, coproc_run, coproc_close};

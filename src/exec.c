@@ -23,6 +23,7 @@
 #include "common.h"
 #include "options.h"
 #include "run.h"
+#include "stage.h"
 
 struct exec {
     struct stage_env env;
@@ -50,7 +51,7 @@ static void exec_close(void *impl)
     free(x);
 }
 
-int exec_open(const struct stage_env *env, bool per_block, void **impl)
+static int exec_open(const struct stage_env *env, bool per_block, void **impl)
 {
     struct exec *x = calloc(1, sizeof *x);
     if (!x)
@@ -242,4 +243,23 @@ static int exec_run(void *impl, struct batch *b)
     return rc;
 }
 
-const struct stage_kind exec_kind = {"exec", exec_run, exec_close};
+static int record_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                       char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    shape->take.records = 1; /* a child per record: share them out one by one */
+    return exec_open(env, false, impl);
+}
+
+static int block_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                      char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    shape->take = (struct stage_take){env->o->block_records, env->o->block_bytes};
+    return exec_open(env, true, impl);
+}
+
+const struct stage_kind exec_kind = {"exec", record_open, exec_run, exec_close};
+const struct stage_kind pipe_kind = {"pipe", block_open, exec_run, exec_close};

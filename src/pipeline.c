@@ -47,6 +47,7 @@
 #include "framer.h"
 #include "monitor.h"
 #include "output.h"
+#include "pool.h"
 #include "queue.h"
 #include "rejects.h"
 #include "report.h"
@@ -74,15 +75,6 @@ static uint64_t counter_get(counter *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-struct worker {
-    struct pipeline *p;
-    pthread_t tid;
-    struct stage *stage; /* this worker's own */
-    counter busy_ns;     /* time spent in the stage */
-    counter retried;     /* retries its stage made */
-    atomic_int child;    /* the child its stage runs now (0: none), for signals */
-};
-
 struct pipeline {
     struct options o;
     struct reporter rep; /* errors reported: exit 1 */
@@ -92,21 +84,15 @@ struct pipeline {
     struct framer *framer;
     struct admit *admit;
     struct queue *queue;
-    struct worker *workers;
-    unsigned nworkers; /* workers the stage needs (1 for the identity) */
+    struct pool *workers;
     struct output *out;
     struct shed *shed;
     struct monitor *monitor;
     struct broker *broker; /* --nats: JetStream in place of stdin or stdout, or NULL */
     /* threads */
-    pthread_t reader_tid, main_tid;
+    pthread_t reader_tid;
     bool reader_started;
-    unsigned workers_started;
-    atomic_uint running;  /* workers not yet finished */
-    struct run *run;      /* the stop and its causes, the reader's wake-up */
-    atomic_uint warnings; /* failed records named on stderr so far */
-    atomic_bool hinted;   /* the stage's one hint of the run was given */
-    atomic_bool finished; /* the last worker is done */
+    struct run *run; /* the stop and its causes, the reader's wake-up */
     /* intake figures */
     int64_t t_start;
     _Atomic int64_t t_end;
@@ -276,110 +262,7 @@ static void *broker_reader_main(void *arg)
     return NULL;
 }
 
-/* ---- workers --------------------------------------------------------------- */
-
-/* A stage failed the whole of b for a fault of weir's own. */
-static void fail_whole(struct pipeline *p, struct batch *b, int err)
-{
-    report_error(&p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->recno0, b->recno0 + b->n - 1,
-                 strerror(-err));
-    b->n_done = b->n_out = b->bytes_out = 0;
-    b->n_failed = b->n;
-    b->n_timeouts = 0;
-    b->nsegs = 0;
-    free(b->failed);
-    b->failed = NULL;
-}
-
-/* --on-error fail: the first failed record stops intake; the run drains
- * what was admitted and exits 1. */
-static void on_error(struct pipeline *p, const struct batch *b)
-{
-    if (p->o.on_error != ON_ERROR_FAIL || b->n_failed == 0 || b->interrupted ||
-        !run_stop(p->run, RUN_ERROR))
-        return;
-    report_error(&p->rep, "a record failed: stopping (--on-error fail)");
-}
-
-/* The next piece of work: a batch, or a block of them joined into one. */
-static int take(struct pipeline *p, struct stage_take t, struct batch **b)
-{
-    if (!t.bytes)
-        return queue_pop(p->queue, t.records, b);
-    int rc = queue_pop_block(p->queue, t.records, t.bytes, b);
-    if (rc == 0) {
-        struct batch *j = batch_join(*b);
-        if (!j) { /* no memory to join: the block fails whole */
-            shed_list(p->shed, (*b)->next, OUTCOME_FAILED);
-            (*b)->next = NULL;
-            fail_whole(p, *b, -ENOMEM);
-        } else {
-            *b = j;
-        }
-    }
-    return rc;
-}
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    struct pipeline *p = w->p;
-    struct stage_take t = stage_grain(w->stage);
-    struct batch *b;
-    while (take(p, t, &b) == 0) {
-        if (b->n_failed < b->n) {
-            int64_t t0 = now_ns();
-            int rc = stage_run(w->stage, b);
-            counter_add(&w->busy_ns, (uint64_t)(now_ns() - t0));
-            if (rc)
-                fail_whole(p, b, rc);
-        }
-        on_error(p, b);
-        output_deliver(p->out, b);
-    }
-    stage_close(w->stage); /* its children end before the summary */
-    w->stage = NULL;
-    if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
-        atomic_store(&p->t_end, now_ns());
-        atomic_store(&p->finished, true);
-        pthread_kill(p->main_tid, SIGUSR2);
-    }
-    return NULL;
-}
-
 /* ---- setup and teardown ---------------------------------------------------- */
-
-/* Opens every worker's stage: only as many as the stage needs. */
-static int open_stages(struct pipeline *p, int *exit_code)
-{
-    char msg[256];
-    p->nworkers = p->o.workers;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        struct worker *w = &p->workers[i];
-        w->p = p;
-        struct stage_env env = {
-            .o = &p->o,
-            .worker = i + 1,
-            .child = &w->child,
-            .run = p->run,
-            .retried = &w->retried,
-            .warnings = &p->warnings,
-            .hinted = &p->hinted,
-        };
-        int rc = stage_open(&env, &w->stage, msg, sizeof msg);
-        if (rc == -EINVAL) {
-            report_error(&p->rep, "%s (see weir --help)", msg);
-            *exit_code = EXIT_USAGE;
-        } else if (rc) {
-            report_error(&p->rep, "cannot set up the stage: %s", strerror(-rc));
-        }
-        if (rc)
-            return rc;
-        if (i == 0 && stage_identity(p->workers[0].stage))
-            p->nworkers = 1; /* cat alone costs nothing per record */
-    }
-    return 0;
-}
 
 static int open_shed(struct pipeline *p)
 {
@@ -419,7 +302,7 @@ static int open_broker(struct pipeline *p, int *exit_code)
 static int open_parts(struct pipeline *p)
 {
     const struct options *o = &p->o;
-    size_t inflight = p->nworkers + 1;
+    size_t inflight = pool_size(p->workers) + 1;
     p->queue = queue_new(o->capacity, o->capacity_bytes, inflight);
     snprintf(p->out_name, sizeof p->out_name, "%s%s", o->nats_to ? "publish to " : "write stdout",
              o->nats_to ? o->nats_to : "");
@@ -519,14 +402,16 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         return NULL;
     }
     p->o = *o;
-    p->workers = calloc(o->workers, sizeof *p->workers);
     p->pool = chunk_pool_new(CHUNK_SIZE, POOL_CHUNKS); /* input chunks, recycled */
     int rc = run_new(&p->run);
-    if (!p->workers || !p->pool || rc) {
+    if (!p->pool || rc) {
         report_error(&p->rep, "cannot set up: %s", strerror(rc ? -rc : ENOMEM));
         goto fail;
     }
-    if (open_stages(p, exit_code) != 0 || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
+    rc = pool_new(&p->o, p->run, &p->rep, &p->workers);
+    if (rc == -EINVAL)
+        *exit_code = EXIT_USAGE;
+    if (rc || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
         goto fail;
     rc = open_parts(p);
     if (rc) {
@@ -545,9 +430,7 @@ void pipeline_free(struct pipeline *p)
 {
     if (!p)
         return;
-    for (unsigned i = 0; p->workers && i < p->o.workers; i++)
-        stage_close(p->workers[i].stage);
-    free(p->workers);
+    pool_free(p->workers);
     framer_free(p->framer);
     admit_free(p->admit);
     output_free(p->out);
@@ -565,18 +448,10 @@ void pipeline_free(struct pipeline *p)
 
 static int start_threads(struct pipeline *p)
 {
-    atomic_store(&p->running, p->nworkers);
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        int rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
-        if (rc) {
-            atomic_fetch_sub(&p->running, p->nworkers - i);
-            return rc;
-        }
-        p->workers_started++;
-    }
-    queue_wait_idle(p->queue, p->nworkers, now_ns() + NS_PER_SEC);
-    int rc =
-        pthread_create(&p->reader_tid, NULL, p->o.nats_from ? broker_reader_main : reader_main, p);
+    int rc = pool_start(p->workers, p->queue, p->out, p->shed);
+    if (rc)
+        return rc;
+    rc = pthread_create(&p->reader_tid, NULL, p->o.nats_from ? broker_reader_main : reader_main, p);
     if (rc == 0)
         p->reader_started = true;
     return rc;
@@ -588,14 +463,7 @@ static int start_threads(struct pipeline *p)
 static void stop_intake(struct pipeline *p, int sig)
 {
     run_stop_signal(p->run, sig);
-    if (p->o.mode == MODE_OPS)
-        return;
-    queue_abort(p->queue);
-    for (unsigned i = 0; i < p->workers_started; i++) {
-        pid_t pid = atomic_load(&p->workers[i].child);
-        if (pid > 0)
-            kill(-pid, sig);
-    }
+    pool_stop(p->workers, sig);
 }
 
 static int exit_status(struct pipeline *p)
@@ -642,7 +510,7 @@ static bool wait_for_end(struct pipeline *p)
     bool ticks = p->o.compress && p->o.compress_threads > 0;
     int64_t next_tick = ticks ? now_ns() + OUTPUT_TICK_NS : NS_FOREVER;
     int64_t next_ack = broker_tick(p->broker, now_ns()); /* keeps held messages alive */
-    while (p->workers_started && !atomic_load(&p->finished)) {
+    while (pool_started(p->workers) && !pool_finished(p->workers)) {
         int64_t now = now_ns(), due = MIN(MIN(monitor_deadline(p->monitor), next_tick), next_ack);
         if (now >= next_ack) {
             next_ack = broker_tick(p->broker, now);
@@ -686,7 +554,6 @@ static int end_monitor(struct pipeline *p, int code)
 
 int pipeline_run(struct pipeline *p, bool *aborted)
 {
-    p->main_tid = pthread_self();
     p->t_start = now_ns();
     int rc = start_threads(p);
     if (rc) {
@@ -701,9 +568,8 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     }
     if (p->reader_started)
         pthread_join(p->reader_tid, NULL);
-    for (unsigned i = 0; i < p->workers_started; i++)
-        pthread_join(p->workers[i].tid, NULL);
-    if (!p->workers_started)
+    pool_join(p->workers);
+    if (!pool_started(p->workers))
         atomic_store(&p->t_end, now_ns());
     /* records left queued when stdout failed (or no worker started) */
     shed_list(p->shed, queue_take_all(p->queue), run_cut_as(p->run));
@@ -736,6 +602,8 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->compressed_bytes_out = of.compressed;
     int64_t end = atomic_load(&p->t_end);
     if (!end)
+        end = pool_finished(p->workers);
+    if (!end)
         end = now_ns();
     s->elapsed_s = (double)(end - p->t_start) / 1e9;
     struct queue_stats qs;
@@ -746,15 +614,13 @@ void pipeline_stats(struct pipeline *p, int exit_code, struct stats *s)
     s->queue_mean = qs.mean_records;
     s->queue_full_share = qs.full_share;
     s->queue_records = qs.records;
-    s->workers = p->nworkers;
+    s->workers = pool_size(p->workers);
     s->workers_requested = p->o.workers;
-    uint64_t busy = 0;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        busy += counter_get(&p->workers[i].busy_ns);
-        s->records_retried += counter_get(&p->workers[i].retried);
-    }
-    double span = (double)(end - p->t_start) * p->nworkers;
-    s->busy_share = span > 0 ? (double)busy / span : 0;
+    struct pool_figures pf;
+    pool_figures(p->workers, &pf);
+    s->records_retried = pf.retried;
+    double span = (double)(end - p->t_start) * s->workers;
+    s->busy_share = span > 0 ? (double)pf.busy_ns / span : 0;
     s->policy = policy_name(p->o.policy);
     memcpy(s->latency_ms, of.latency_ms, sizeof s->latency_ms);
     uint64_t le_ns[STATS_LE_N];

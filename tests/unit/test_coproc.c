@@ -24,6 +24,7 @@
 
 #include "batch.h"
 #include "common.h"
+#include "coproc.h"
 #include "options.h"
 #include "run.h"
 #include "stage.h"
@@ -75,7 +76,7 @@ static bool rig_open(struct rig *r, const char *cmd, const char *script)
                                 .warnings = &r->warnings,
                                 .hinted = &r->hinted};
     char msg[256] = "";
-    int rc = stage_open(&r->env, &r->st, msg, sizeof msg);
+    int rc = stage_open(&coproc_kind, &r->env, &r->st, msg, sizeof msg);
     if (rc)
         ok(0, "stage_open: %d %s", rc, msg);
     return rc == 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "ops.h"
 #include "options.h"
 #include "rejects.h"
 #include "report.h"
@@ -85,7 +86,7 @@ static void test_stage_oom(const char *spec, struct chunk_pool *pool)
     atomic_uint warnings = 0;
     _Atomic uint64_t retried = 0;
     struct stage_env env = {&o, 1, &child, NULL, &retried, &warnings, NULL};
-    if (stage_open(&env, &st, msg, sizeof msg) != 0) {
+    if (stage_open(&ops_kind, &env, &st, msg, sizeof msg) != 0) {
         ok(0, "%s: stage_open: %s", spec, msg);
         return;
     }
