@@ -15,7 +15,6 @@
 #ifndef WEIR_POOL_H
 #define WEIR_POOL_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct options;
