@@ -1,6 +1,6 @@
 /* admit.c - rate limiters, policy and queue push for fresh records; see
- * admit.h. Only the intake thread calls admit_batch; the figures and the
- * overload flag are atomic for the threads that read them. */
+ * admit.h. Only the intake thread calls admit_batch; the figures are
+ * atomic for the threads that read them, the overload is the run's. */
 #include "admit.h"
 
 #include <stdatomic.h>
@@ -11,16 +11,27 @@
 #include "limiter.h"
 #include "queue.h"
 #include "report.h"
+#include "run.h"
 #include "shed.h"
 
 struct admit {
     struct admit_config cfg;
     struct limiter records; /* --rate bucket, when cfg.rate > 0 */
     struct limiter bytes;   /* --byte-rate bucket, when cfg.byte_rate > 0 */
-    atomic_bool overload;   /* the fail policy tripped */
     _Atomic uint64_t wait_ns, waits;
     uint64_t grace_spent; /* queue_idle_events when the drop grace last ran out */
 };
+
+static int64_t real_now(void *ctx)
+{
+    (void)ctx;
+    return now_ns();
+}
+
+static void real_sleep_until(void *ctx, int64_t deadline)
+{
+    run_sleep_until(ctx, deadline);
+}
 
 struct admit *admit_new(const struct admit_config *cfg)
 {
@@ -28,8 +39,13 @@ struct admit *admit_new(const struct admit_config *cfg)
     if (!a)
         return NULL;
     a->cfg = *cfg;
+    if (!cfg->now) {
+        a->cfg.now = real_now;
+        a->cfg.sleep_until = real_sleep_until;
+        a->cfg.ctx = cfg->run;
+    }
     a->grace_spent = UINT64_MAX;
-    int64_t now = cfg->now(cfg->ctx);
+    int64_t now = a->cfg.now(a->cfg.ctx);
     /* cli.c has checked rate > 0 and burst >= 1 */
     if (cfg->rate > 0)
         limiter_init(&a->records, cfg->rate, cfg->burst, now);
@@ -43,11 +59,6 @@ void admit_free(struct admit *a)
     free(a);
 }
 
-bool admit_overloaded(struct admit *a)
-{
-    return atomic_load(&a->overload);
-}
-
 void admit_figures(struct admit *a, struct admit_figures *out)
 {
     out->limiter_wait_ns = atomic_load_explicit(&a->wait_ns, memory_order_relaxed);
@@ -57,12 +68,8 @@ void admit_figures(struct admit *a, struct admit_figures *out)
 /* Whether intake must stop, and what records not admitted count as. */
 static bool stopped(struct admit *a, enum outcome *as)
 {
-    if (atomic_load(&a->overload)) {
-        *as = OUTCOME_FAILED;
-        return true;
-    }
     *as = policy_shed_outcome(a->cfg.policy);
-    return a->cfg.stopped(a->cfg.ctx, as);
+    return run_stopped(a->cfg.run, as);
 }
 
 /* What a record that cannot be admitted counts as. */
@@ -146,7 +153,7 @@ static struct batch *pass_limiters(struct admit *a, struct batch **bp)
         case TOKEN_WAIT:
             break;
         case TOKEN_STOP:
-            atomic_store(&a->overload, true);
+            run_stop(a->cfg.run, RUN_OVERLOAD);
             return NULL;
         case TOKEN_SHED: /* the records behind it would wait even longer */
             shed_batch(a->cfg.shed, b, policy_shed_outcome(a->cfg.policy));
@@ -213,7 +220,7 @@ bool admit_batch(struct admit *a, struct batch *b)
         struct batch *rest = push(a, go);
         if (rest) {
             if (a->cfg.policy == POLICY_FAIL && !stopped(a, &as))
-                atomic_store(&a->overload, true);
+                run_stop(a->cfg.run, RUN_OVERLOAD);
             shed_batch(a->cfg.shed, rest, refused(a));
         }
     }

@@ -8,9 +8,12 @@
  * that have their tokens are pushed into the queue, waiting for room as
  * long as the policy allows; what is not admitted is shed (shed.h).
  *
- * Time comes from the config's clock, so unit tests drive it; the queue's
- * own waits use the monotonic clock. Used by one thread (intake); the
- * figures may be read from any thread. */
+ * Whether intake must stop, and what the records it cannot admit then
+ * count as, comes from the run state (run.h), which the fail policy's
+ * overload stops in turn. Time comes from the config's clock (the real
+ * one unless a unit test gives its own); the queue's own waits use the
+ * monotonic clock. Used by one thread (intake); the figures may be read
+ * from any thread. */
 #ifndef WEIR_ADMIT_H
 #define WEIR_ADMIT_H
 
@@ -22,6 +25,7 @@
 struct batch;
 struct queue;
 struct reporter;
+struct run;
 struct shed;
 
 struct admit_config {
@@ -33,13 +37,11 @@ struct admit_config {
     struct queue *queue;  /* where admitted records go */
     struct shed *shed;    /* where the others go */
     struct reporter *rep; /* for running out of memory */
-    /* The clock: monotonic ns, and a sleep that returns early once intake
-     * is stopped. */
+    struct run *run;      /* read for a stop; stopped at an overload */
+    /* The clock, NULL for the real one: monotonic ns, and a sleep that
+     * returns early once the run stops (run_sleep_until). */
     int64_t (*now)(void *ctx);
     void (*sleep_until)(void *ctx, int64_t deadline);
-    /* True once intake must stop (a signal, stdout failed); *as says what
-     * the records not admitted then count as. */
-    bool (*stopped)(void *ctx, enum outcome *as);
     void *ctx;
 };
 
@@ -53,11 +55,9 @@ struct admit *admit_new(const struct admit_config *cfg);
 void admit_free(struct admit *a);
 
 /* Admits what it can of b (taking ownership) and sheds the rest. Returns
- * false once intake must stop: the fail policy tripped, or cfg->stopped. */
+ * false once intake must stop: the fail policy tripped (the run is then
+ * stopped as RUN_OVERLOAD, exit 75), or the run stopped otherwise. */
 bool admit_batch(struct admit *a, struct batch *b);
-
-/* The fail policy tripped (exit 75). Any thread. */
-bool admit_overloaded(struct admit *a);
 
 void admit_figures(struct admit *a, struct admit_figures *out); /* any thread */
 

@@ -5,9 +5,10 @@
  * acks. broker_fetch pulls at most what the caller has room for and makes
  * a batch of it, one record per message (its payload, then the
  * delimiter), numbered on from 1. Each message is held until its record's
- * outcome is final, then broker_settle acknowledges it (done, or shed to
- * the rejects: ack), or hands it back (nak: delivered again at once, to
- * this process or another). broker_tick keeps held messages alive with
+ * outcome is final, then the settle hook the broker gave the shed
+ * (broker_hook) acknowledges it (done, or shed to the rejects: ack), or
+ * hands it back (nak: delivered again at once, to this process or
+ * another). broker_tick keeps held messages alive with
  * in-progress acks; broker_free naks any still held. A process that dies
  * holds nothing: the server redelivers after the consumer's ack wait.
  *
@@ -31,6 +32,9 @@
 struct batch;
 struct broker;
 struct chunk_pool;
+struct reporter;
+struct run;
+struct shed;
 struct sink_target;
 
 /* Connects and sets up what the options ask for (the stream and consumer
@@ -57,14 +61,15 @@ const char *broker_error(const struct broker *br);
  * readers' messages (up to the ack wait and a margin) gave up. */
 const char *broker_idle_note(const struct broker *br);
 
-/* Records i..i+n-1 of b are final (shed.h): done, acked; rejected,
- * published to --rejects-subject if given, then acked; returned, naked
- * (delivered again at once, here or elsewhere; while fetching goes on,
- * only once it ends, or they would come straight back here). Records not
- * from the broker are ignored. 0, or -EIO when --rejects-subject failed
- * (the records are then returned; broker_rejects_error says why). */
-int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how);
-const char *broker_rejects_error(struct broker *br);
+/* Makes the broker the shed's settle target (shed.h), before anything is
+ * read: the final outcome of a --from record reaches its message from the
+ * shed directly. Done: acked; rejected: published to --rejects-subject if
+ * given, then acked; returned: naked (delivered again at once, here or
+ * elsewhere; while fetching goes on, only once it ends, or they would
+ * come straight back here). A --rejects-subject that fails is reported on
+ * rep, once, and stops the run (RUN_ERROR: exit 1); the records it could
+ * not keep are returned. Records not from the broker are ignored. */
+void broker_hook(struct broker *br, struct shed *shed, struct run *run, struct reporter *rep);
 
 /* The reader fetches no more: what was handed back goes to the stream. */
 void broker_end_fetch(struct broker *br);

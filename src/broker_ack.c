@@ -1,7 +1,8 @@
-/* broker_ack.c - settling the --from source's messages: acks for records
- * done or shed, naks for those handed back (held, marked, until fetching
- * ends: a nak sooner would bring them straight back to this process's
- * next pull), and in-progress acks that keep held messages alive.
+/* broker_ack.c - settling the --from source's messages: the shed's settle
+ * hook (broker_hook), acks for records done or shed, naks for those
+ * handed back (held, marked, until fetching ends: a nak sooner would
+ * bring them straight back to this process's next pull), and in-progress
+ * acks that keep held messages alive.
  *
  * Any thread settles; the reader ends fetching; the main thread ticks.
  * src.mu guards the held ring and `fetching`: messages are taken out (or
@@ -19,6 +20,8 @@
 #include "batch.h"
 #include "common.h"
 #include "held.h"
+#include "report.h"
+#include "run.h"
 
 /* Acks (or naks) msgs, taken out of the ring, and frees them. */
 static void answer(struct broker *br, void **msgs, size_t n, bool ack)
@@ -34,9 +37,11 @@ static void answer(struct broker *br, void **msgs, size_t n, bool ack)
     }
 }
 
-int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how)
+/* Records i..i+n-1 of b are final as `how` (broker_hook). 0, or -EIO
+ * when --rejects-subject failed (the records are then returned). */
+static int settle(struct broker *br, const struct batch *b, size_t i, size_t n, enum settle how)
 {
-    if (!br || !br->src.sub || n == 0)
+    if (!br->src.sub || n == 0)
         return 0;
     struct broker_source *src = &br->src;
     int rc = 0;
@@ -64,6 +69,26 @@ int broker_settle(struct broker *br, const struct batch *b, size_t i, size_t n, 
         answer(br, msgs, k, how != SETTLE_RETURNED);
     }
     return rc;
+}
+
+/* The shed's settle hook. A --rejects-subject that fails stops the run
+ * (exit 1), as its records could not be kept: they go back to the stream
+ * instead. */
+static void settle_hook(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how)
+{
+    struct broker *br = ctx;
+    if (settle(br, b, i, n, how) == 0 || atomic_exchange(&br->settle.rejects_broken, true))
+        return;
+    report_error(br->settle.rep, "--rejects-subject %s: %s: stopping", br->o->nats_rejects,
+                 br->pub.rej_err);
+    run_stop(br->settle.run, RUN_ERROR);
+}
+
+void broker_hook(struct broker *br, struct shed *shed, struct run *run, struct reporter *rep)
+{
+    br->settle.run = run;
+    br->settle.rep = rep;
+    shed_hook(shed, &(struct settle_hook){settle_hook, br});
 }
 
 void broker_end_fetch(struct broker *br)

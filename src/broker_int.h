@@ -81,11 +81,19 @@ struct broker_sink {
     char rej_err[200];      /* why the first one failed (under rej_mu) */
 };
 
+/* broker_ack.c: where settling reports and stops (broker_hook). */
+struct broker_settle {
+    struct run *run;
+    struct reporter *rep;
+    atomic_bool rejects_broken; /* --rejects-subject failed (reported) */
+};
+
 struct broker {
     const struct options *o;
     struct broker_conn conn;
     struct broker_source src;
     struct broker_sink pub;
+    struct broker_settle settle;
 };
 
 /* broker_conn.c. Connects as the options say; 0, or -errno with one line
@@ -112,7 +120,8 @@ void broker_src_drain(struct broker *br);
 natsStatus broker_pub_open(struct broker *br); /* the two publishers' contexts */
 void broker_pub_free(struct broker *br);
 /* Records i..i+n-1 of b to --rejects-subject, their acks awaited. False
- * when one was not acked (broker_rejects_error then says why). */
+ * when one was not acked (pub.rej_err then says why: written once, before
+ * the first false). */
 bool broker_pub_rejects(struct broker *br, const struct batch *b, size_t i, size_t n);
 
 #endif

@@ -70,11 +70,6 @@ bool broker_pub_rejects(struct broker *br, const struct batch *b, size_t i, size
     return ok;
 }
 
-const char *broker_rejects_error(struct broker *br)
-{
-    return br->pub.rej_err; /* written once, before the -EIO that sends the caller here */
-}
-
 /* ---- --to -------------------------------------------------------------------------- */
 
 /* Why publishing failed, for results_error. */

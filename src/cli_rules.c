@@ -5,12 +5,14 @@
  * flags.def names it. Main thread. */
 #include "cli_rules.h"
 
+#include <errno.h>
 #include <math.h>
 #include <unistd.h>
 
 #include "cli_nats.h"
 #include "cli_values.h"
 #include "common.h"
+#include "key.h"
 #include "parse.h"
 #include "term.h"
 
@@ -322,6 +324,46 @@ static int parse_zstd(const struct cli_args *a, struct options *o)
     return 0;
 }
 
+/* --key and its companions, which mean nothing without it; subject:N
+ * needs a message's subject, so --from (known by now). */
+static int parse_keys(const struct cli_args *a, struct options *o)
+{
+    o->key_limit = 1;
+    if (!a->kspec.count)
+        return cli_refuse_without(a->kspec.name,
+                                  (const struct cli_value *[]){&a->fsep, &a->klimit, &a->ksticky}, 3);
+    o->key_spec = a->kspec.sval[0];
+    o->has_field_sep = a->fsep.count > 0;
+    if (o->has_field_sep && parse_delim(a->fsep.sval[0], &o->field_sep) != 0) {
+        cli_usage("%s: expected one byte or an escape (\\t \\0 \\xHH), got '%s'", a->fsep.name,
+                  a->fsep.sval[0]);
+        return -1;
+    }
+    uint64_t v = 1;
+    if (cli_want_count(&a->klimit, 1, KEY_LIMIT_MAX, &v))
+        return -1;
+    o->key_limit = (unsigned)v;
+    o->key_sticky = a->ksticky.count > 0;
+    struct key_spec *k;
+    char msg[160];
+    int rc = key_spec_parse(o->key_spec, o->has_field_sep, o->field_sep, &k, msg, sizeof msg);
+    if (rc == -ENOMEM) {
+        cli_usage("%s: out of memory", a->kspec.name);
+        return -1;
+    }
+    if (rc) {
+        cli_usage("%s: %s, got '%s'", a->kspec.name, msg, o->key_spec);
+        return -1;
+    }
+    bool subject = key_spec_kind(k) == KEY_SUBJECT;
+    key_spec_free(k);
+    if (subject && !o->nats_from) {
+        cli_usage("%s subject:N takes the subject of a message: it needs --from", a->kspec.name);
+        return -1;
+    }
+    return 0;
+}
+
 /* The cross-flag checks sit right after the values they compare are parsed,
  * so -0 -d conflict before -d's value is looked at, -t against -p once
  * both are known, and COMMAND's flags once its shape is. */
@@ -331,7 +373,7 @@ enum cli_action cli_rules_apply(const struct cli_args *a, char *const *cmd, stru
     if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
         check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
         parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o) ||
-        parse_zstd(a, o) || parse_watch(a, o) || cli_nats_apply(a, o))
+        parse_zstd(a, o) || parse_watch(a, o) || cli_nats_apply(a, o) || parse_keys(a, o))
         return CLI_USAGE;
     return CLI_RUN;
 }

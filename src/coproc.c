@@ -23,6 +23,8 @@
 #include "common.h"
 #include "options.h"
 #include "report.h"
+#include "run.h"
+#include "stage.h"
 
 #define WINDOW 64 /* records written ahead of their replies */
 
@@ -43,7 +45,7 @@ struct coproc {
 };
 
 /* Where a batch stands. */
-struct run {
+struct pass {
     struct batch *b;
     size_t sent;     /* records fully written */
     size_t sent_off; /* bytes of record `sent` written (its delimiter included) */
@@ -104,10 +106,12 @@ static void coproc_close(void *impl)
     free(x);
 }
 
-int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msglen)
+static int coproc_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                       char *msg, size_t msglen)
 {
     (void)msg;
     (void)msglen;
+    shape->take.records = WINDOW; /* a worker's take fills the window */
     struct coproc *x = calloc(1, sizeof *x);
     if (!x)
         return -ENOMEM;
@@ -123,13 +127,13 @@ int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msgl
     return 0;
 }
 
-static int start(struct coproc *x, struct run *r)
+static int start(struct coproc *x, struct pass *r)
 {
     int rc = child_spawn(&x->c, x->env.o->command, x->envp, true);
     if (rc == 0) {
         atomic_store(x->env.child, x->c.pid);
-        if (atomic_load(x->env.stop))
-            child_kill(&x->c, atomic_load(x->env.stop));
+        if (run_signal(x->env.run))
+            child_kill(&x->c, run_signal(x->env.run));
     }
     x->pending.len = 0;
     r->head_t = now_ns();
@@ -139,7 +143,7 @@ static int start(struct coproc *x, struct run *r)
 /* The record awaited failed (rc: a wait status or -errno): kill and reap
  * the co-process, then retry the record or fail it; the records written
  * after it will be sent again to the next co-process. */
-static int head_failed(struct coproc *x, struct run *r, int rc)
+static int head_failed(struct coproc *x, struct pass *r, int rc)
 {
     child_kill(&x->c, SIGKILL);
     atomic_store(x->env.child, 0);
@@ -150,7 +154,7 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
     uint64_t recno = b->recno0 + r->answered;
     r->sent = r->answered;
     r->sent_off = 0;
-    if (atomic_load(x->env.stop)) { /* interrupted: the rest is shed */
+    if (run_signal(x->env.run)) { /* interrupted: the rest is shed */
         batch_cut(b, r->answered);
         return 1;
     }
@@ -172,7 +176,7 @@ static int head_failed(struct coproc *x, struct run *r, int rc)
 }
 
 /* Writes what the pipe takes of the records in the window. */
-static void feed(struct coproc *x, struct run *r)
+static void feed(struct coproc *x, struct pass *r)
 {
     struct batch *b = r->b;
     while (r->sent < b->n && r->sent - r->answered < WINDOW) {
@@ -196,7 +200,7 @@ static void feed(struct coproc *x, struct run *r)
 
 /* Takes the whole replies out of x->pending. 0, or -EPROTO when the
  * co-process answered more records than were sent. */
-static int take_replies(struct coproc *x, struct run *r)
+static int take_replies(struct coproc *x, struct pass *r)
 {
     size_t used = 0;
     char *nl;
@@ -222,7 +226,7 @@ static int take_replies(struct coproc *x, struct run *r)
 /* Gives the hint about a co-process that answers nothing (once per run)
  * when it is due; returns how long a wait may last: `left` (-1: no bound),
  * or less, until the hint is due. */
-static int64_t quiet_hint(struct coproc *x, const struct run *r, int64_t now, int64_t left)
+static int64_t quiet_hint(struct coproc *x, const struct pass *r, int64_t now, int64_t left)
 {
     if (x->hinted || x->c.pid <= 0 || r->sent <= r->answered)
         return left;
@@ -240,7 +244,7 @@ static int64_t quiet_hint(struct coproc *x, const struct run *r, int64_t now, in
 }
 
 /* One round: feed, wait, read. 1 when the batch is over. */
-static int step(struct coproc *x, struct run *r)
+static int step(struct coproc *x, struct pass *r)
 {
     if (x->c.pid <= 0) {
         int rc = start(x, r);
@@ -286,7 +290,7 @@ static int step(struct coproc *x, struct run *r)
 static int coproc_run(void *impl, struct batch *b)
 {
     struct coproc *x = impl;
-    struct run r = {.b = b, .head_t = now_ns()};
+    struct pass r = {.b = b, .head_t = now_ns()};
     int rc = 0;
     while (r.answered < b->n && rc == 0)
         rc = step(x, &r);
@@ -308,4 +312,4 @@ static int coproc_run(void *impl, struct batch *b)
     return rc;
 }
 
-const struct stage_kind coproc_kind = {"coproc", coproc_run, coproc_close};
+const struct stage_kind coproc_kind = {"coproc", coproc_open, coproc_run, coproc_close};

@@ -4,14 +4,10 @@
 #ifndef WEIR_COPROC_H
 #define WEIR_COPROC_H
 
-#include <stddef.h>
+struct stage_kind;
 
-#include "stage.h"
-
+/* The co-process starts with a worker's first batch; a worker takes as
+ * many records at a time as may be written ahead of their replies. */
 extern const struct stage_kind coproc_kind;
-
-/* Opens the stage into *impl (the co-process starts with the first
- * batch). 0 or -ENOMEM. */
-int coproc_open(const struct stage_env *env, void **impl, char *msg, size_t msglen);
 
 #endif

@@ -22,6 +22,8 @@
 #include "child.h"
 #include "common.h"
 #include "options.h"
+#include "run.h"
+#include "stage.h"
 
 struct exec {
     struct stage_env env;
@@ -49,7 +51,7 @@ static void exec_close(void *impl)
     free(x);
 }
 
-int exec_open(const struct stage_env *env, bool per_block, void **impl)
+static int exec_open(const struct stage_env *env, bool per_block, void **impl)
 {
     struct exec *x = calloc(1, sizeof *x);
     if (!x)
@@ -121,8 +123,8 @@ static int job(struct exec *x, const struct iovec *in, size_t nin)
     if (rc)
         return rc;
     atomic_store(x->env.child, c.pid);
-    if (atomic_load(x->env.stop)) /* a signal came before we were listed */
-        child_kill(&c, atomic_load(x->env.stop));
+    if (run_signal(x->env.run)) /* a signal came before we were listed */
+        child_kill(&c, run_signal(x->env.run));
     int64_t jt = x->env.o->job_timeout_ns;
     rc = child_run(&c, in, nin, &x->out, x->env.o->capacity_bytes, jt ? now_ns() + jt : 0);
     atomic_store(x->env.child, 0);
@@ -150,7 +152,7 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
                 return true;
         }
         x->out.len = start; /* a failed job's output is not kept */
-        if (atomic_load(x->env.stop)) {
+        if (run_signal(x->env.run)) {
             batch_cut(b, i);
             return false;
         }
@@ -241,4 +243,23 @@ static int exec_run(void *impl, struct batch *b)
     return rc;
 }
 
-const struct stage_kind exec_kind = {"exec", exec_run, exec_close};
+static int record_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                       char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    shape->take.records = 1; /* a child per record: share them out one by one */
+    return exec_open(env, false, impl);
+}
+
+static int block_open(const struct stage_env *env, void **impl, struct stage_shape *shape,
+                      char *msg, size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    shape->take = (struct stage_take){env->o->block_records, env->o->block_bytes};
+    return exec_open(env, true, impl);
+}
+
+const struct stage_kind exec_kind = {"exec", record_open, exec_run, exec_close};
+const struct stage_kind pipe_kind = {"pipe", block_open, exec_run, exec_close};

@@ -4,15 +4,14 @@
 #ifndef WEIR_EXEC_H
 #define WEIR_EXEC_H
 
-#include <stdbool.h>
-#include <stddef.h>
+struct stage_kind;
 
-#include "stage.h"
-
+/* COMMAND once per record: records are taken one at a time, so that all
+ * workers share them out. */
 extern const struct stage_kind exec_kind;
 
-/* Opens a per-record (per_block false) or per-block stage into *impl.
- * 0 or -ENOMEM. */
-int exec_open(const struct stage_env *env, bool per_block, void **impl);
+/* COMMAND once per block (--pipe): a worker takes queued batches up to
+ * --block (records and bytes) and they are joined into one. */
+extern const struct stage_kind pipe_kind;
 
 #endif

@@ -86,7 +86,7 @@ static int parse_regex(struct key_spec *k, const char *ere, char *msg, size_t ms
     if (rc) {
         char err[128];
         regerror(rc, &k->re, err, sizeof err);
-        snprintf(msg, msglen, "%s", err);
+        snprintf(msg, msglen, "re:%s: %s", ere, err);
         return -EINVAL;
     }
     k->group = k->re.re_nsub > 0 ? 1 : 0;

@@ -1,4 +1,4 @@
-/* ops.c - built-in operations; see ops.h. */
+/* ops.c - built-in operations and their stage kind; see ops.h. */
 #include "ops.h"
 
 #include <errno.h>
@@ -11,7 +11,9 @@
 
 #include "batch.h"
 #include "common.h"
+#include "options.h"
 #include "parse.h"
+#include "stage.h"
 
 enum op_kind { OP_CAT, OP_UPPER, OP_LOWER, OP_GREP, OP_GREPV, OP_SLEEP, OP_SPIN };
 
@@ -400,3 +402,31 @@ int ops_run(struct ops *o, struct batch *b)
     }
     return 0;
 }
+
+/* ---- the stage kind ---- */
+
+static int kind_open(const struct stage_env *env, void **impl, struct stage_shape *shape, char *msg,
+                     size_t msglen)
+{
+    const struct options *o = env->o;
+    struct ops *ops;
+    int rc = ops_new(o->ops, o->n_ops, o->delim, &ops, msg, msglen);
+    if (rc)
+        return rc;
+    shape->identity = ops_identity(ops);
+    shape->take.records = ops_slow(ops) ? 1 : 0; /* slow: share records out one by one */
+    *impl = ops;
+    return 0;
+}
+
+static int kind_run(void *impl, struct batch *b)
+{
+    return ops_run(impl, b);
+}
+
+static void kind_close(void *impl)
+{
+    ops_free(impl);
+}
+
+const struct stage_kind ops_kind = {"ops", kind_open, kind_run, kind_close};

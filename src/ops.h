@@ -1,5 +1,6 @@
 /* ops.h - the built-in operations (--op): cat, upper, lower, grep:ERE,
- * grepv:ERE, sleep:DUR, spin:DUR, applied in order to each record.
+ * grepv:ERE, sleep:DUR, spin:DUR, applied in order to each record; and
+ * the stage kind that runs them (stage.h).
  *
  * A chain is compiled once per worker (glibc serialises regexec on a
  * shared pattern) and used by that worker's thread only (sleep sets the
@@ -12,6 +13,11 @@
 
 struct batch;
 struct ops;
+struct stage_kind;
+
+/* The stage kind of -e: whole batches at a time, or one record at a time
+ * when the chain sleeps or spins (ops_slow); an identity with cat alone. */
+extern const struct stage_kind ops_kind;
 
 /* Bounded repetitions ({n}, {n,}, {n,m}) make copies of what they
  * repeat, and stacked (a{1,10}{1,10}) or nested ((a{1,10}){1,10}) they

@@ -64,6 +64,12 @@ struct options {
     int64_t interval_ns;        /* -i: snapshot period, 0 = none */
     enum progress progress;     /* the live line */
     const char *metrics_path;   /* --metrics FILE, or NULL */
+    /* --key: per-key lanes (key.h, lanes.h) */
+    const char *key_spec;  /* --key SPEC, or NULL: no keys */
+    bool has_field_sep;    /* -F given: fields split at field_sep, else by blanks */
+    unsigned char field_sep;
+    unsigned key_limit;    /* records of one key in work at once (>= 1) */
+    bool key_sticky;       /* a key always runs on the same worker */
     /* NATS JetStream instead of stdin and stdout (broker.h) */
     const char *nats_url;     /* --nats: server(s), or NULL (no broker) */
     const char *nats_from;    /* --from STREAM/CONSUMER, or NULL: stdin */
@@ -82,5 +88,6 @@ struct options {
 #define LEVEL_MIN (-100) /* zstd --fast=100 */
 #define LEVEL_MAX 19     /* above: zstd's --ultra levels, not offered */
 #define COMPRESS_THREADS_MAX 200
+#define KEY_LIMIT_MAX 1024
 
 #endif

@@ -16,6 +16,7 @@
 #include "hist.h"
 #include "queue.h"
 #include "report.h"
+#include "run.h"
 #include "seq.h"
 #include "shed.h"
 #include "stream.h"
@@ -43,7 +44,6 @@ struct output {
     uint64_t mark;       /* sink_written() when the pending list began */
     atomic_bool put_off; /* a flush was put off (output_tick does it) */
     /* figures */
-    atomic_int err; /* stdout's -errno, once failed */
     _Atomic uint64_t done, records, bytes;
     pthread_mutex_t lat_mu; /* guards lat */
     struct hist *lat;       /* admitted-to-written latency, ns */
@@ -92,15 +92,10 @@ void output_free(struct output *o)
     free(o);
 }
 
-int output_error(struct output *o)
-{
-    return atomic_load(&o->err);
-}
-
 /* What records that can no longer reach a failed stdout count as. */
 static enum outcome lost(struct output *o)
 {
-    return atomic_load(&o->err) == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
+    return run_output_error(o->cfg.run) == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
 }
 
 static void add(_Atomic uint64_t *c, uint64_t n)
@@ -182,9 +177,8 @@ static void failed(struct output *o, int err)
         report_error(o->cfg.rep, "%s: %s", o->cfg.name,
                      o->cfg.target ? o->cfg.target->error(o->cfg.target->ctx) : strerror(-err));
     o->dead = true;
-    atomic_store(&o->err, err);
+    run_stop_output(o->cfg.run, err); /* before the abort: see the error, then stop */
     queue_abort(o->cfg.queue);
-    o->cfg.failed(o->cfg.ctx);
     /* what reached stdout before the error counts as written (a plain
      * sink's bytes are the batches' bytes, in order; compressed ones are
      * not, and a frame cut short decodes to nothing certain; nor is a

@@ -5,9 +5,10 @@
  * output_deliver, and if that makes it the writer (seq.h) it writes every
  * batch now ready and flushes. A batch's records count as written (done,
  * records_out, bytes_out, latency) only once the buffer holding their
- * bytes has gone out; when stdout fails, the batches not yet out, and all
- * later ones, are shed instead: dropped after EPIPE, failed after any
- * other error (reported once). Thread-safe. */
+ * bytes has gone out; when stdout fails, the run is stopped (run.h:
+ * run_stop_output), and the batches not yet out, and all later ones, are
+ * shed instead: dropped after EPIPE, failed after any other error
+ * (reported once). Thread-safe. */
 #ifndef WEIR_OUTPUT_H
 #define WEIR_OUTPUT_H
 
@@ -19,6 +20,7 @@ struct batch;
 struct output;
 struct queue;
 struct reporter;
+struct run;
 struct shed;
 struct sink_target;
 
@@ -31,8 +33,7 @@ struct output_config {
     struct queue *queue;              /* released as batches are written; aborted on failure */
     struct shed *shed;                /* for batches that cannot be written */
     struct reporter *rep;
-    void (*failed)(void *ctx); /* stdout failed: intake must stop */
-    void *ctx;
+    struct run *run;     /* stopped when stdout fails */
     unsigned char delim; /* the record delimiter */
     bool compress;       /* stdout is one zstd frame */
     int level, threads;  /* its level and libzstd worker threads */
@@ -64,9 +65,6 @@ void output_deliver(struct output *o, struct batch *b);
  * worker is writing. Any thread, now and then (every OUTPUT_TICK_NS). */
 void output_tick(struct output *o);
 #define OUTPUT_TICK_NS (20 * 1000 * 1000)
-
-/* 0 while stdout works, else the -errno it failed with. Any thread. */
-int output_error(struct output *o);
 
 void output_figures(struct output *o, struct output_figures *out); /* any thread */
 /* The latency histogram, for export: below[i] = done records written in

@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "common.h"
+#include "depth.h"
 #include "sync.h"
 
 #define SPIN_NS 100000 /* how long a waiter spins before sleeping */
@@ -29,11 +30,7 @@ struct queue {
     _Atomic uint64_t idle_events; /* poppers that found it empty (queue_idle_events) */
     uint64_t next_piece;          /* number of the next popped batch */
     bool closed, interrupted, aborted;
-    /* depth accounting */
-    int64_t t_start, t_last;
-    double area;     /* integral of count over time, record*ns */
-    int64_t full_ns; /* time spent full */
-    size_t max_count;
+    struct depth depth;        /* over time, for the figures */
     size_t want, want_bytes;   /* room the waiting pusher needs before waking */
     bool pusher_waits;         /* for room: the queue counts as full */
     _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
@@ -64,7 +61,7 @@ struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
     q->capacity = capacity ? capacity : 1;
     q->capacity_bytes = capacity_bytes ? capacity_bytes : 1;
     q->inflight = inflight ? inflight : 1;
-    q->t_start = q->t_last = now_ns();
+    depth_init(&q->depth, now_ns());
     q->spin_ok = true;
     return q;
 }
@@ -147,18 +144,13 @@ static void changed(struct queue *q)
 static void account(struct queue *q)
 {
     changed(q);
-    int64_t now = now_ns();
-    int64_t dt = now - q->t_last;
-    q->area += (double)q->count * (double)dt;
-    if (is_full(q))
-        q->full_ns += dt;
-    q->t_last = now;
+    depth_pass(&q->depth, q->count, is_full(q), now_ns());
 }
 
 static void append(struct queue *q, struct batch *b)
 {
     b->next = NULL;
-    b->t_queued = q->t_last; /* account() has just read the clock */
+    b->t_queued = q->depth.t_last; /* account() has just read the clock */
     if (q->tail)
         q->tail->next = b;
     else
@@ -166,8 +158,7 @@ static void append(struct queue *q, struct batch *b)
     q->tail = b;
     q->count += b->n;
     q->bytes += b->bytes;
-    if (q->count > q->max_count)
-        q->max_count = q->count;
+    depth_reached(&q->depth, q->count);
     pthread_cond_signal(&q->work);
 }
 
@@ -460,10 +451,8 @@ void queue_stats(struct queue *q, struct queue_stats *out)
 {
     sync_lock(&q->mu);
     account(q);
-    double span = (double)(q->t_last - q->t_start);
-    out->max_records = q->max_count;
-    out->mean_records = span > 0 ? q->area / span : (double)q->count;
-    out->full_share = span > 0 ? (double)q->full_ns / span : 0;
+    out->max_records = q->depth.max;
+    depth_figures(&q->depth, q->count, &out->mean_records, &out->full_share);
     out->records = q->count;
     out->bytes = q->bytes;
     sync_unlock(&q->mu);

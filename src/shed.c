@@ -9,18 +9,21 @@
 #include "batch.h"
 #include "rejects.h"
 #include "report.h"
+#include "run.h"
 
 struct shed {
     struct rejects *rejects; /* or NULL */
     const char *path;        /* its name, for messages */
     struct reporter *rep;
+    const struct run *run;         /* or NULL */
     struct settle_hook hook;       /* settle is NULL without one */
     atomic_bool broken;            /* the rejects file failed (reported) */
     _Atomic uint64_t count[3];     /* by enum outcome */
     _Atomic uint64_t job_timeouts; /* of count[OUTCOME_FAILED]: jobs past --job-timeout */
 };
 
-struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep)
+struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep,
+                      const struct run *run)
 {
     struct shed *s = calloc(1, sizeof *s);
     if (!s) {
@@ -30,6 +33,7 @@ struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter
     s->rejects = rejects;
     s->path = path;
     s->rep = rep;
+    s->run = run;
     return s;
 }
 
@@ -41,7 +45,7 @@ void shed_hook(struct shed *s, const struct settle_hook *h)
 /* Whether records shed as `why` go back to their source. */
 static bool returns(struct shed *s, enum outcome why)
 {
-    return s->hook.returns && s->hook.returns(s->hook.ctx, why);
+    return s->hook.settle && s->run && run_returns(s->run, why);
 }
 
 static void settle(struct shed *s, const struct batch *b, size_t i, size_t n, enum settle how)

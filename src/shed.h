@@ -17,11 +17,14 @@
 struct batch;
 struct rejects;
 struct reporter;
+struct run;
 struct shed;
 
-/* Takes ownership of rejects (NULL: none), named `path` in messages.
- * NULL when out of memory (rejects is then closed). */
-struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep);
+/* Takes ownership of rejects (NULL: none), named `path` in messages. The
+ * run (or NULL) says which records a stop cut short (run_returns). NULL
+ * when out of memory (rejects is then closed). */
+struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep,
+                      const struct run *run);
 /* Closes the rejects file at the end of the run, reporting a failure;
  * the counts stay readable. */
 void shed_close(struct shed *s);
@@ -30,16 +33,16 @@ void shed_free(struct shed *s); /* closes the rejects file if still open */
 /* How records' outcomes became final, for a source that must hear of it
  * (a broker, acknowledging messages): written, shed (and then in the
  * rejects file, if any), or handed back to the source to be delivered
- * again (not in the rejects file). */
+ * again (not in the rejects file): with a hook, the records a stop of the
+ * run cut short (run_returns) go back. */
 enum settle { SETTLE_DONE, SETTLE_REJECTED, SETTLE_RETURNED };
 struct settle_hook {
-    /* Whether records shed as `why` now go back to their source. */
-    bool (*returns)(void *ctx, enum outcome why);
-    /* Records i..i+n-1 of b are final, as `how`. */
+    /* Records i..i+n-1 of b are final, as `how`. Any thread. */
     void (*settle)(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how);
     void *ctx;
 };
-void shed_hook(struct shed *s, const struct settle_hook *h); /* before any use */
+/* The source registers itself, before any use (broker_hook). */
+void shed_hook(struct shed *s, const struct settle_hook *h);
 
 /* The first n records of b were written: those its stage did not fail are
  * final as done (for the hook; the output counts them). */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -16,6 +17,7 @@
 #include "common.h"
 #include "queue.h"
 #include "report.h"
+#include "run.h"
 #include "shed.h"
 
 #include "mkbatch.h"
@@ -25,8 +27,8 @@ struct fake {
     int64_t now;  /* the fake clock */
     int64_t late; /* how late each sleep wakes up */
     int sleeps;
-    int stop_after; /* stop intake after this many sleeps (0: never) */
-    bool stopped;
+    int stop_after;  /* stop the run after this many sleeps (0: never) */
+    struct run *run; /* stopped then, as by a signal */
 };
 
 static int64_t fake_now(void *ctx)
@@ -41,15 +43,7 @@ static void fake_sleep(void *ctx, int64_t deadline)
     if (deadline > f->now)
         f->now = deadline + f->late;
     if (f->stop_after && f->sleeps >= f->stop_after)
-        f->stopped = true;
-}
-
-static bool fake_stopped(void *ctx, enum outcome *as)
-{
-    struct fake *f = ctx;
-    if (f->stopped)
-        *as = OUTCOME_DROPPED;
-    return f->stopped;
+        run_stop_signal(f->run, SIGINT);
 }
 
 struct rig {
@@ -65,7 +59,8 @@ static void rig_open(struct rig *r, enum policy pol, size_t capacity, double rat
     memset(r, 0, sizeof *r);
     r->f.now = 1000 * NS_PER_SEC;
     r->q = queue_new(capacity, SIZE_MAX, 4);
-    r->shed = shed_new(NULL, NULL, &r->rep);
+    run_new(&r->f.run);
+    r->shed = shed_new(NULL, NULL, &r->rep, NULL);
     struct admit_config c = {
         .policy = pol,
         .timeout_ns = 200 * NS_PER_MS,
@@ -76,7 +71,7 @@ static void rig_open(struct rig *r, enum policy pol, size_t capacity, double rat
         .rep = &r->rep,
         .now = fake_now,
         .sleep_until = fake_sleep,
-        .stopped = fake_stopped,
+        .run = r->f.run,
         .ctx = &r->f,
     };
     r->a = admit_new(&c);
@@ -105,6 +100,7 @@ static void rig_close(struct rig *r)
     admit_free(r->a);
     shed_free(r->shed);
     queue_free(r->q);
+    run_free(r->f.run);
 }
 
 /* A batch of n records, read `age` ns ago on the monotonic clock (the
@@ -140,7 +136,7 @@ static void test_full_queue(void)
         is_int(shed_count(r.shed, cases[i].as), 6, "%s: 6 records shed as the policy says",
                cases[i].name);
         ok(go == (cases[i].pol != POLICY_FAIL), "%s: intake goes on unless fail", cases[i].name);
-        ok(admit_overloaded(r.a) == (cases[i].pol == POLICY_FAIL), "%s: overload flag",
+        ok(run_has(r.f.run, RUN_OVERLOAD) == (cases[i].pol == POLICY_FAIL), "%s: overload flag",
            cases[i].name);
         rig_close(&r);
     }
@@ -262,7 +258,7 @@ static void test_fail_on_token(void)
     struct batch *b = fresh(&r, 1, 3, 0);
     b->t_in = r.f.now;
     ok(!admit_batch(r.a, b), "fail, 1/s: the second token is 1 s away (> 200 ms): stop");
-    ok(admit_overloaded(r.a), "fail: overload flagged");
+    ok(run_has(r.f.run, RUN_OVERLOAD), "fail: overload flagged");
     is_int(shed_count(r.shed, OUTCOME_FAILED), 2, "fail: the records without a token fail");
     rig_close(&r);
 }
@@ -307,7 +303,8 @@ static void test_byte_rate(void)
     memset(&r, 0, sizeof r);
     r.f.now = 1000 * NS_PER_SEC;
     r.q = queue_new(1000, SIZE_MAX, 4);
-    r.shed = shed_new(NULL, NULL, &r.rep);
+    run_new(&r.f.run);
+    r.shed = shed_new(NULL, NULL, &r.rep, NULL);
     struct admit_config c = {
         .policy = POLICY_BLOCK,
         .byte_rate = 1000,
@@ -317,7 +314,7 @@ static void test_byte_rate(void)
         .rep = &r.rep,
         .now = fake_now,
         .sleep_until = fake_sleep,
-        .stopped = fake_stopped,
+        .run = r.f.run,
         .ctx = &r.f,
     };
     r.a = admit_new(&c);

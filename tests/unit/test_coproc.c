@@ -24,7 +24,9 @@
 
 #include "batch.h"
 #include "common.h"
+#include "coproc.h"
 #include "options.h"
+#include "run.h"
 #include "stage.h"
 
 #include "mkbatch.h"
@@ -40,7 +42,8 @@ struct rig {
     struct options o;
     char *argv[4];
     char script[4096];
-    atomic_int child, stop;
+    atomic_int child;
+    struct run *run;
     atomic_uint warnings;
     atomic_bool hinted;
     _Atomic uint64_t retried;
@@ -63,15 +66,17 @@ static bool rig_open(struct rig *r, const char *cmd, const char *script)
     r->argv[2] = script ? r->script : NULL;
     r->argv[3] = NULL;
     r->o.command = r->argv;
+    if (!r->run && run_new(&r->run) != 0)
+        return false;
     r->env = (struct stage_env){.o = &r->o,
                                 .worker = r->env.worker ? r->env.worker : 1,
                                 .child = &r->child,
-                                .stop = &r->stop,
+                                .run = r->run,
                                 .retried = &r->retried,
                                 .warnings = &r->warnings,
                                 .hinted = &r->hinted};
     char msg[256] = "";
-    int rc = stage_open(&r->env, &r->st, msg, sizeof msg);
+    int rc = stage_open(&coproc_kind, &r->env, &r->st, msg, sizeof msg);
     if (rc)
         ok(0, "stage_open: %d %s", rc, msg);
     return rc == 0;
@@ -83,6 +88,8 @@ static bool rig_close(struct rig *r)
 {
     stage_close(r->st);
     r->st = NULL;
+    run_free(r->run);
+    r->run = NULL;
     return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
 }
 
@@ -449,7 +456,7 @@ static void test_stop_signal(void)
     struct rig r = {0};
     if (!rig_open(&r, "sh", "exec cat"))
         return;
-    atomic_store(&r.stop, SIGTERM); /* a stop signal came: it is forwarded */
+    run_stop_signal(r.run, SIGTERM); /* a stop signal came: it is forwarded */
     struct batch *b = batch_of("a\nb\nc\n", 1);
     int rc = stage_run(r.st, b);
     is_int(rc, 0, "a stop signal during the batch is no error of the stage");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "ops.h"
 #include "options.h"
 #include "rejects.h"
 #include "report.h"
@@ -81,11 +82,11 @@ static void test_stage_oom(const char *spec, struct chunk_pool *pool)
     struct options o = {.delim = '\n', .ops = {spec}, .n_ops = 1, .workers = 1};
     struct stage *st;
     char msg[128];
-    atomic_int child = 0, stop = 0;
+    atomic_int child = 0;
     atomic_uint warnings = 0;
     _Atomic uint64_t retried = 0;
-    struct stage_env env = {&o, 1, &child, &stop, &retried, &warnings, NULL};
-    if (stage_open(&env, &st, msg, sizeof msg) != 0) {
+    struct stage_env env = {&o, 1, &child, NULL, &retried, &warnings, NULL};
+    if (stage_open(&ops_kind, &env, &st, msg, sizeof msg) != 0) {
         ok(0, "%s: stage_open: %s", spec, msg);
         return;
     }
@@ -95,7 +96,7 @@ static void test_stage_oom(const char *spec, struct chunk_pool *pool)
     struct rejects *r = NULL;
     struct reporter rep = {0};
     rejects_open(path, '\n', &r);
-    struct shed *shed = shed_new(r, path, &rep);
+    struct shed *shed = shed_new(r, path, &rep, NULL);
     struct batch *b = batch_of(text, sizeof text - 1, pool);
 
     fail_allocs = true;

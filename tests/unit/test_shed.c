@@ -1,7 +1,9 @@
 /* test_shed.c - the settle hook (shed.h): a source that acknowledges its
  * records hears of every final outcome, once, with the right record
- * ranges; records it takes back are counted but kept out of the rejects
- * file; records failed by --job-timeout are counted as such. */
+ * ranges; records a stop of the run cut short go back to it, counted but
+ * kept out of the rejects file; records failed by --job-timeout are
+ * counted as such. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +13,14 @@
 #include "mkbatch.h"
 #include "rejects.h"
 #include "report.h"
+#include "run.h"
 #include "shed.h"
 #include "tap.h"
 
 #define MAX_CALLS 64
 
-/* What the hook heard, and what it answers. */
+/* What the hook heard. */
 struct heard {
-    bool take_back; /* returns(): dropped records go back */
     size_t n;
     struct call {
         uint64_t first;
@@ -26,12 +28,6 @@ struct heard {
         enum settle how;
     } call[MAX_CALLS];
 };
-
-static bool returns(void *ctx, enum outcome why)
-{
-    struct heard *h = ctx;
-    return h->take_back && why == OUTCOME_DROPPED;
-}
 
 static void settle(void *ctx, const struct batch *b, size_t i, size_t n, enum settle how)
 {
@@ -42,13 +38,13 @@ static void settle(void *ctx, const struct batch *b, size_t i, size_t n, enum se
 
 static char path[] = "/tmp/weir-test-shed-XXXXXX";
 
-static struct shed *new_shed(struct heard *h, struct reporter *rep)
+static struct shed *new_shed(struct heard *h, struct reporter *rep, const struct run *run)
 {
     struct rejects *r = NULL;
     if (rejects_open(path, '\n', &r) != 0)
         return NULL;
-    struct shed *s = shed_new(r, path, rep);
-    shed_hook(s, &(struct settle_hook){returns, settle, h});
+    struct shed *s = shed_new(r, path, rep, run);
+    shed_hook(s, &(struct settle_hook){settle, h});
     return s;
 }
 
@@ -67,7 +63,7 @@ static void test_rejected(void)
 {
     struct heard h = {0};
     struct reporter rep = {0};
-    struct shed *s = new_shed(&h, &rep);
+    struct shed *s = new_shed(&h, &rep, NULL);
     shed_batch(s, mk(5, 3, 3), OUTCOME_TIMED_OUT);
     ok(h.n == 1 && h.call[0].first == 5 && h.call[0].count == 3 && h.call[0].how == SETTLE_REJECTED,
        "a shed batch is settled once, whole, as rejected");
@@ -82,26 +78,36 @@ static void test_rejected(void)
 
 static void test_returned(void)
 {
-    struct heard h = {.take_back = true};
+    struct heard h = {0};
     struct reporter rep = {0};
+    struct run *run;
     if (truncate(path, 0) != 0)
         perror("truncate");
-    struct shed *s = new_shed(&h, &rep);
+    if (run_new(&run) != 0)
+        return;
+    struct shed *s = new_shed(&h, &rep, run);
     shed_batch(s, mk(1, 4, 3), OUTCOME_DROPPED);
-    ok(h.n == 1 && h.call[0].how == SETTLE_RETURNED, "records the source takes back: returned");
+    ok(h.n == 1 && h.call[0].how == SETTLE_REJECTED, "dropped while the run goes on: rejected");
+    run_stop_signal(run, SIGTERM);
+    h.n = 0;
+    shed_batch(s, mk(1, 4, 3), OUTCOME_DROPPED);
+    ok(h.n == 1 && h.call[0].how == SETTLE_RETURNED, "dropped by a stop: returned to the source");
+    if (truncate(path, 0) != 0)
+        perror("truncate");
     is_int((long)file_size(), 0, "and not in the rejects file");
-    is_int((long)shed_count(s, OUTCOME_DROPPED), 4, "but counted as dropped");
+    is_int((long)shed_count(s, OUTCOME_DROPPED), 8, "but counted as dropped, as before the stop");
     shed_batch(s, mk(5, 2, 3), OUTCOME_FAILED);
     ok(h.n == 2 && h.call[1].how == SETTLE_REJECTED, "a failed record is rejected all the same");
     is_int((long)file_size(), 8, "and in the rejects file");
     shed_free(s);
+    run_free(run);
 }
 
 static void test_done_skips_failed(void)
 {
     struct heard h = {0};
     struct reporter rep = {0};
-    struct shed *s = new_shed(&h, &rep);
+    struct shed *s = new_shed(&h, &rep, NULL);
     struct batch *b = mk(100, 6, 3);
     b->failed = calloc(6, sizeof *b->failed);
     b->failed[0] = b->failed[3] = true;
@@ -123,7 +129,7 @@ static void test_job_timeouts(void)
 {
     struct heard h = {0};
     struct reporter rep = {0};
-    struct shed *s = new_shed(&h, &rep);
+    struct shed *s = new_shed(&h, &rep, NULL);
     struct batch *b = mk(1, 4, 3); /* two failed, one of them by a timeout */
     b->failed = calloc(4, sizeof *b->failed);
     b->failed[1] = b->failed[2] = true;

@@ -1,0 +1,244 @@
+/* pool.c - the worker pool; see pool.h.
+ *
+ * Each worker thread owns its stage (and the children it runs); the
+ * figures are atomics read by any thread; `child` is read by the thread
+ * that forwards a stop signal. A worker takes no lock of its own: the
+ * queue's, the output's and the shed's are taken inside their modules,
+ * one at a time. */
+#include "pool.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "common.h"
+#include "coproc.h"
+#include "exec.h"
+#include "ops.h"
+#include "options.h"
+#include "output.h"
+#include "queue.h"
+#include "report.h"
+#include "run.h"
+#include "shed.h"
+#include "stage.h"
+#include "sync.h"
+
+/* The stage kinds, by what the options ask for. */
+static const struct stage_kind *const kinds[] = {
+    [MODE_OPS] = &ops_kind,
+    [MODE_EXEC] = &exec_kind,
+    [MODE_PIPE] = &pipe_kind,
+    [MODE_COPROC] = &coproc_kind,
+};
+
+struct worker {
+    struct pool *p;
+    pthread_t tid;
+    struct stage *stage;      /* this worker's own */
+    _Atomic uint64_t busy_ns; /* time spent in the stage */
+    _Atomic uint64_t retried; /* retries its stage made */
+    atomic_int child;         /* the child its stage runs now (0: none), for signals */
+};
+
+struct pool {
+    const struct options *o;
+    struct run *run;
+    struct reporter *rep;
+    struct queue *queue;
+    struct output *out;
+    struct shed *shed;
+    struct worker *workers; /* o->workers of them */
+    unsigned size;          /* workers the stage needs (1 for the identity) */
+    unsigned started;
+    atomic_uint running;      /* workers not yet finished */
+    _Atomic int64_t finished; /* when the last one left */
+    pthread_t owner;          /* the thread that owns the signals */
+    atomic_uint warnings;     /* failed records named on stderr so far */
+    atomic_bool hinted;       /* the stage's one hint of the run was given */
+};
+
+/* A stage failed the whole of b for a fault of weir's own. */
+static void fail_whole(struct pool *p, struct batch *b, int err)
+{
+    report_error(p->rep, "records %" PRIu64 "-%" PRIu64 ": %s", b->recno0, b->recno0 + b->n - 1,
+                 strerror(-err));
+    b->n_done = b->n_out = b->bytes_out = 0;
+    b->n_failed = b->n;
+    b->n_timeouts = 0;
+    b->nsegs = 0;
+    free(b->failed);
+    b->failed = NULL;
+}
+
+/* --on-error fail: the first failed record stops intake; the run drains
+ * what was admitted and exits 1. */
+static void on_error(struct pool *p, const struct batch *b)
+{
+    if (p->o->on_error != ON_ERROR_FAIL || b->n_failed == 0 || b->interrupted ||
+        !run_stop(p->run, RUN_ERROR))
+        return;
+    report_error(p->rep, "a record failed: stopping (--on-error fail)");
+}
+
+/* The next piece of work: a batch, or a block of them joined into one. */
+static int take(struct pool *p, struct stage_take t, struct batch **b)
+{
+    if (!t.bytes)
+        return queue_pop(p->queue, t.records, b);
+    int rc = queue_pop_block(p->queue, t.records, t.bytes, b);
+    if (rc == 0) {
+        struct batch *j = batch_join(*b);
+        if (!j) { /* no memory to join: the block fails whole */
+            shed_list(p->shed, (*b)->next, OUTCOME_FAILED);
+            (*b)->next = NULL;
+            fail_whole(p, *b, -ENOMEM);
+        } else {
+            *b = j;
+        }
+    }
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct pool *p = w->p;
+    struct stage_take t = stage_grain(w->stage);
+    struct batch *b;
+    while (take(p, t, &b) == 0) {
+        if (b->n_failed < b->n) {
+            int64_t t0 = now_ns();
+            int rc = stage_run(w->stage, b);
+            atomic_fetch_add_explicit(&w->busy_ns, (uint64_t)(now_ns() - t0), memory_order_relaxed);
+            if (rc)
+                fail_whole(p, b, rc);
+        }
+        on_error(p, b);
+        output_deliver(p->out, b);
+    }
+    stage_close(w->stage); /* its children end before the summary */
+    w->stage = NULL;
+    if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
+        atomic_store(&p->finished, now_ns());
+        pthread_kill(p->owner, SIGUSR2);
+    }
+    return NULL;
+}
+
+int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct pool **out)
+{
+    struct pool *p = calloc(1, sizeof *p);
+    if (p && !(p->workers = calloc(o->workers, sizeof *p->workers))) {
+        free(p);
+        p = NULL;
+    }
+    if (!p) {
+        report_error(rep, "out of memory");
+        return -ENOMEM;
+    }
+    *p = (struct pool){.o = o, .run = run, .rep = rep, .workers = p->workers, .size = o->workers};
+    char msg[256];
+    for (unsigned i = 0; i < p->size; i++) {
+        struct worker *w = &p->workers[i];
+        w->p = p;
+        struct stage_env env = {
+            .o = o,
+            .worker = i + 1,
+            .child = &w->child,
+            .run = run,
+            .retried = &w->retried,
+            .warnings = &p->warnings,
+            .hinted = &p->hinted,
+        };
+        int rc = stage_open(kinds[o->mode], &env, &w->stage, msg, sizeof msg);
+        if (rc == -EINVAL)
+            report_error(rep, "%s (see weir --help)", msg);
+        else if (rc)
+            report_error(rep, "cannot set up the stage: %s", strerror(-rc));
+        if (rc) {
+            pool_free(p);
+            return rc;
+        }
+        if (i == 0 && stage_identity(w->stage))
+            p->size = 1; /* cat alone costs nothing per record */
+    }
+    *out = p;
+    return 0;
+}
+
+void pool_free(struct pool *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->o->workers; i++)
+        stage_close(p->workers[i].stage);
+    free(p->workers);
+    free(p);
+}
+
+unsigned pool_size(const struct pool *p)
+{
+    return p->size;
+}
+
+int pool_start(struct pool *p, struct queue *q, struct output *out, struct shed *shed)
+{
+    p->queue = q;
+    p->out = out;
+    p->shed = shed;
+    p->owner = pthread_self();
+    atomic_store(&p->running, p->size);
+    for (unsigned i = 0; i < p->size; i++) {
+        int rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
+        if (rc) {
+            atomic_fetch_sub(&p->running, p->size - i);
+            return rc;
+        }
+        p->started++;
+    }
+    queue_wait_idle(q, p->size, now_ns() + NS_PER_SEC);
+    return 0;
+}
+
+unsigned pool_started(const struct pool *p)
+{
+    return p->started;
+}
+
+int64_t pool_finished(const struct pool *p)
+{
+    return atomic_load(&p->finished);
+}
+
+void pool_join(struct pool *p)
+{
+    for (unsigned i = 0; i < p->started; i++)
+        pthread_join(p->workers[i].tid, NULL);
+}
+
+void pool_stop(struct pool *p, int sig)
+{
+    if (p->o->mode == MODE_OPS)
+        return;
+    queue_abort(p->queue);
+    for (unsigned i = 0; i < p->started; i++) {
+        pid_t pid = atomic_load(&p->workers[i].child);
+        if (pid > 0)
+            kill(-pid, sig);
+    }
+}
+
+void pool_figures(struct pool *p, struct pool_figures *out)
+{
+    out->busy_ns = out->retried = 0;
+    for (unsigned i = 0; i < p->size; i++) {
+        out->busy_ns += atomic_load_explicit(&p->workers[i].busy_ns, memory_order_relaxed);
+        out->retried += atomic_load_explicit(&p->workers[i].retried, memory_order_relaxed);
+    }
+}

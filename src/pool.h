@@ -1,0 +1,60 @@
+/* pool.h - the workers: each opens its own stage, of the kind the options
+ * name (the table of kinds is here, above the kinds), then takes work
+ * from the queue at the stage's grain, runs it and hands the result to
+ * the output, until the queue is drained or aborted.
+ *
+ * DESIGN: workers (j of them; one for a stage that is the identity) pop
+ * batches (whole, record by record for slow stages, or blocks of them
+ * joined into one for --pipe), run their stage and deliver (output.h),
+ * where the worker whose batch is next in line writes it and whatever
+ * else is ready. A stage that fails for a fault of weir's own fails the
+ * batch whole. Under --on-error fail the first failed record stops the
+ * run (RUN_ERROR). The last worker to leave sends SIGUSR2 to the thread
+ * that started them, the one that owns the signals. The pool reports its
+ * errors itself (report.h). */
+#ifndef WEIR_POOL_H
+#define WEIR_POOL_H
+
+#include <stdint.h>
+
+struct options;
+struct output;
+struct pool;
+struct queue;
+struct reporter;
+struct run;
+struct shed;
+
+/* Opens every worker's stage (only as many as the stage needs), before
+ * anything else is set up. 0 and *out; -EINVAL for bad options, -errno
+ * otherwise, each reported on rep. o, run and rep outlive the pool. */
+int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct pool **out);
+void pool_free(struct pool *p); /* after pool_join; NULL is fine */
+
+/* Workers the stage needs: -j, or 1 for the identity. */
+unsigned pool_size(const struct pool *p);
+
+/* Starts the workers on q, delivering to out; what they fail whole goes
+ * to shed. Waits (a second at most) until they wait for work, so that
+ * intake starts after them. 0, or the error of the thread that did not
+ * start (those before it run on). From the thread that owns the signals:
+ * the last worker out wakes it with SIGUSR2. */
+int pool_start(struct pool *p, struct queue *q, struct output *out, struct shed *shed);
+
+unsigned pool_started(const struct pool *p); /* workers started */
+/* When the last worker left (monotonic ns), 0 while one is running or
+ * none started. Any thread. */
+int64_t pool_finished(const struct pool *p);
+void pool_join(struct pool *p); /* the started workers, once they leave */
+
+/* A first stop signal: with COMMAND the records not yet started are shed
+ * (the queue is aborted) and the running children get `sig` too. */
+void pool_stop(struct pool *p, int sig);
+
+struct pool_figures {
+    uint64_t busy_ns; /* time spent in the stage, all workers */
+    uint64_t retried; /* retries the stages made */
+};
+void pool_figures(struct pool *p, struct pool_figures *out); /* any thread */
+
+#endif
