@@ -49,7 +49,6 @@ int broker_open(const struct options *o, struct chunk_pool *pool, size_t chunk_s
     br->o = o;
     br->src.pool = pool;
     br->src.chunk_size = chunk_size;
-    *out = br;
     int rc = broker_conn_dial(br, msg, len);
     if (rc == 0) {
         natsStatus s = broker_conn_js(br, &br->src.js, NULL, NULL);
@@ -62,6 +61,10 @@ int broker_open(const struct options *o, struct chunk_pool *pool, size_t chunk_s
         rc = broker_src_open(br, msg, len);
     if (rc == -ENOMEM)
         snprintf(msg, len, "out of memory");
+    if (rc)
+        broker_free(br); /* nothing is held yet: no naks */
+    else
+        *out = br;
     return rc;
 }
 

@@ -77,7 +77,7 @@ static int want_records(const struct cli_value *a, size_t *out)
     return 0;
 }
 
-static int parse_queue(const struct cli_args *a, struct options *o)
+static int parse_queue_workers(const struct cli_args *a, struct options *o)
 {
     uint64_t v = 0;
     if (cli_want_size(&a->capb, UINT64_C(1) << 40, &o->capacity_bytes) ||
@@ -94,7 +94,7 @@ static int parse_queue(const struct cli_args *a, struct options *o)
     return 0;
 }
 
-static int parse_policy(const struct cli_args *a, struct options *o)
+static int parse_overflow(const struct cli_args *a, struct options *o)
 {
     if (a->pol.count && policy_parse(a->pol.sval[0], &o->policy) != 0)
         return cli_bad_word(&a->pol);
@@ -126,14 +126,14 @@ static int check_timeout_policy(const struct cli_args *a, struct options *o)
     return 0;
 }
 
-static int parse_rates(const struct cli_args *a, struct options *o)
+static int parse_limits(const struct cli_args *a, struct options *o)
 {
     return cli_want_rate(&a->rate, 0, &o->rate) || cli_want_rate(&a->brate, 1, &o->byte_rate);
 }
 
 /* A bucket size without its rate would be silently ignored, so it is refused;
  * each is checked just before its own value, as it always was. */
-static int parse_bursts(const struct cli_args *a, struct options *o)
+static int parse_limit_bursts(const struct cli_args *a, struct options *o)
 {
     uint64_t v;
     if (a->burst.count) {
@@ -251,7 +251,7 @@ static int parse_blocks(const struct cli_args *a, struct options *o)
 }
 
 /* How a COMMAND job may fail, and what that does; only with a COMMAND. */
-static int parse_jobs(const struct cli_args *a, struct options *o)
+static int parse_job_failures(const struct cli_args *a, struct options *o)
 {
     static const enum on_error on_error[] = {ON_ERROR_SKIP, ON_ERROR_FAIL};
     uint64_t v = 0;
@@ -330,8 +330,8 @@ static int parse_keys(const struct cli_args *a, struct options *o)
 {
     o->key_limit = 1;
     if (!a->kspec.count)
-        return cli_refuse_without(a->kspec.name,
-                                  (const struct cli_value *[]){&a->fsep, &a->klimit, &a->ksticky}, 3);
+        return cli_refuse_without(
+            a->kspec.name, (const struct cli_value *[]){&a->fsep, &a->klimit, &a->ksticky}, 3);
     o->key_spec = a->kspec.sval[0];
     o->has_field_sep = a->fsep.count > 0;
     if (o->has_field_sep && parse_delim(a->fsep.sval[0], &o->field_sep) != 0) {
@@ -370,10 +370,11 @@ static int parse_keys(const struct cli_args *a, struct options *o)
 enum cli_action cli_rules_apply(const struct cli_args *a, char *const *cmd, struct options *o)
 {
     set_defaults(o);
-    if (check_null_delim(a) || parse_records(a, o) || parse_queue(a, o) || parse_policy(a, o) ||
-        check_timeout_policy(a, o) || parse_rates(a, o) || parse_bursts(a, o) ||
-        parse_output(a, o) || parse_mode(a, cmd, o) || parse_blocks(a, o) || parse_jobs(a, o) ||
-        parse_zstd(a, o) || parse_watch(a, o) || cli_nats_apply(a, o) || parse_keys(a, o))
+    if (check_null_delim(a) || parse_records(a, o) || parse_queue_workers(a, o) ||
+        parse_overflow(a, o) || check_timeout_policy(a, o) || parse_limits(a, o) ||
+        parse_limit_bursts(a, o) || parse_output(a, o) || parse_mode(a, cmd, o) ||
+        parse_blocks(a, o) || parse_job_failures(a, o) || parse_zstd(a, o) || parse_watch(a, o) ||
+        cli_nats_apply(a, o) || parse_keys(a, o))
         return CLI_USAGE;
     return CLI_RUN;
 }

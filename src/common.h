@@ -4,9 +4,11 @@
  * Errors, one convention for the whole tree:
  * - A function that can fail returns 0 (or a count) on success and a
  *   negative errno-style code on failure (-ENOMEM, -EINVAL, -errno of the
- *   system call). A constructor that can fail only for want of memory
- *   returns NULL instead; one that can fail otherwise returns the code and
- *   hands the object out through a pointer.
+ *   system call). A positive return is an outcome that is not an error,
+ *   named in its header (BROKER_IDLE). A constructor that can fail only
+ *   for want of memory or of a thread primitive (a mutex, a condition
+ *   variable) returns NULL instead; one that can fail otherwise returns the
+ *   code and hands the object out through a pointer, set only on success.
  * - Where there is more to say than an errno (a bad regular expression),
  *   the caller passes a message buffer, filled when the code is -EINVAL.
  * - Mechanism modules (queue, framer, limiter, policy, stream, rejects,
@@ -15,7 +17,11 @@
  *   one way a thread reports; besides, only the summary, the snapshots and
  *   the progress line (stats.c, monitor.c, term.c) reach stderr. Only main.c
  *   exits. Messages start with "weir: " and name the flag, file or record
- *   concerned. */
+ *   concerned.
+ * - Two exceptions: the command line (cli*.c) prints its usage errors with
+ *   cli_usage, before report() has anyone to report to; and sync.c prints
+ *   one line and aborts when a lock operation that cannot fail does (a
+ *   corrupted mutex: nothing sane is left to do). */
 #ifndef WEIR_COMMON_H
 #define WEIR_COMMON_H
 

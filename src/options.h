@@ -65,11 +65,11 @@ struct options {
     enum progress progress;     /* the live line */
     const char *metrics_path;   /* --metrics FILE, or NULL */
     /* --key: per-key lanes (key.h, lanes.h) */
-    const char *key_spec;  /* --key SPEC, or NULL: no keys */
-    bool has_field_sep;    /* -F given: fields split at field_sep, else by blanks */
+    const char *key_spec; /* --key SPEC, or NULL: no keys */
+    bool has_field_sep;   /* -F given: fields split at field_sep, else by blanks */
     unsigned char field_sep;
-    unsigned key_limit;    /* records of one key in work at once (>= 1) */
-    bool key_sticky;       /* a key always runs on the same worker */
+    unsigned key_limit; /* records of one key in work at once (>= 1) */
+    bool key_sticky;    /* a key always runs on the same worker */
     /* NATS JetStream instead of stdin and stdout (broker.h) */
     const char *nats_url;     /* --nats: server(s), or NULL (no broker) */
     const char *nats_from;    /* --from STREAM/CONSUMER, or NULL: stdin */

@@ -108,7 +108,7 @@ static void add(_Atomic uint64_t *c, uint64_t n)
  * failed), the records whose bytes all went out count as written and the
  * rest are shed; otherwise the whole batch is shed (its records may then
  * be partly on stdout and whole in the rejects file). */
-static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t now)
+static void account_torn(struct output *o, struct batch *b, uint64_t out, int64_t now)
 {
     size_t k = 0;
     uint64_t bytes = 0, seen = 0;
@@ -127,7 +127,7 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
     }
     for (size_t i = k; i < b->n; i++)
         shed_record(o->cfg.shed, b, i, lost(o));
-    shed_done(o->cfg.shed, b, k);
+    shed_written(o->cfg.shed, b, k);
     add(&o->done, k);
     add(&o->records, k);
     add(&o->bytes, bytes);
@@ -140,7 +140,7 @@ static void settle_torn(struct output *o, struct batch *b, uint64_t out, int64_t
 /* The pending batches have gone out, the first `out` bytes of them (all:
  * UINT64_MAX) before stdout failed: count those that went out whole, take
  * their latency, and shed the others; free them all. */
-static void settle_pending(struct output *o, uint64_t out)
+static void account_pending(struct output *o, uint64_t out)
 {
     o->mark = sink_written(o->sink);
     if (!o->pending) /* every flush comes here */
@@ -150,13 +150,13 @@ static void settle_pending(struct output *o, uint64_t out)
         struct batch *b = o->pending;
         o->pending = b->next;
         if (b->bytes_out > out) { /* not out, or only partly */
-            settle_torn(o, b, out, now);
+            account_torn(o, b, out, now);
             out = 0;
             continue;
         }
         out -= b->bytes_out;
         shed_failed(o->cfg.shed, b); /* those of its records that failed */
-        shed_done(o->cfg.shed, b, b->n);
+        shed_written(o->cfg.shed, b, b->n);
         add(&o->done, b->n_done);
         add(&o->records, b->n_out);
         add(&o->bytes, b->bytes_out);
@@ -184,7 +184,7 @@ static void failed(struct output *o, int err)
      * not, and a frame cut short decodes to nothing certain; nor is a
      * target's, whose bytes were never all confirmed) */
     bool plain = !o->cfg.compress && !o->cfg.target;
-    settle_pending(o, plain ? sink_written(o->sink) - o->mark : 0);
+    account_pending(o, plain ? sink_written(o->sink) - o->mark : 0);
 }
 
 static bool lazy(const struct output *o)
@@ -192,10 +192,10 @@ static bool lazy(const struct output *o)
     return o->cfg.compress && o->cfg.threads > 0;
 }
 
-/* Sends what is buffered out; `now`: whatever the put-off rule says. */
-static void flush(struct output *o, bool now)
+/* Sends what is buffered out; `force`: whatever the put-off rule says. */
+static void flush(struct output *o, bool force)
 {
-    if (!now && lazy(o) && now_ns() - o->last_flush < LAZY_NS) {
+    if (!force && lazy(o) && now_ns() - o->last_flush < LAZY_NS) {
         atomic_store(&o->put_off, true);
         return;
     }
@@ -204,7 +204,7 @@ static void flush(struct output *o, bool now)
         failed(o, rc);
     o->last_flush = now_ns();
     atomic_store(&o->put_off, false);
-    settle_pending(o, o->dead ? 0 : UINT64_MAX);
+    account_pending(o, o->dead ? 0 : UINT64_MAX);
 }
 
 static void write_batch(struct output *o, struct batch *b)
@@ -230,7 +230,7 @@ static void write_batch(struct output *o, struct batch *b)
             failed(o, rc);
     }
     if (!o->dead && !sink_pending(o->sink))
-        settle_pending(o, UINT64_MAX); /* all went straight out */
+        account_pending(o, UINT64_MAX); /* all went straight out */
 }
 
 /* For the writer-role holder: writes w and every batch ready after it,
@@ -265,7 +265,7 @@ void output_end(struct output *o)
     int rc;
     if (!o->dead && (rc = sink_end(o->sink)) != 0)
         failed(o, rc);
-    settle_pending(o, o->dead ? 0 : UINT64_MAX);
+    account_pending(o, o->dead ? 0 : UINT64_MAX);
 }
 
 void output_figures(struct output *o, struct output_figures *out)

@@ -54,7 +54,7 @@ static void settle(struct shed *s, const struct batch *b, size_t i, size_t n, en
         s->hook.settle(s->hook.ctx, b, i, n, how);
 }
 
-void shed_done(struct shed *s, const struct batch *b, size_t n)
+void shed_written(struct shed *s, const struct batch *b, size_t n)
 {
     if (!s->hook.settle)
         return;

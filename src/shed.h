@@ -46,7 +46,7 @@ void shed_hook(struct shed *s, const struct settle_hook *h);
 
 /* The first n records of b were written: those its stage did not fail are
  * final as done (for the hook; the output counts them). */
-void shed_done(struct shed *s, const struct batch *b, size_t n);
+void shed_written(struct shed *s, const struct batch *b, size_t n);
 
 /* Counts all of b's records as `why`, writes them to the rejects file, and
  * frees b. NULL is fine. */

@@ -111,12 +111,12 @@ static void test_done_skips_failed(void)
     struct batch *b = mk(100, 6, 3);
     b->failed = calloc(6, sizeof *b->failed);
     b->failed[0] = b->failed[3] = true;
-    shed_done(s, b, 6);
+    shed_written(s, b, 6);
     ok(h.n == 2 && h.call[0].first == 101 && h.call[0].count == 2 && h.call[1].first == 104 &&
            h.call[1].count == 2 && h.call[0].how == SETTLE_DONE,
        "done: the runs of records the stage did not fail (101-102, 104-105)");
     h.n = 0;
-    shed_done(s, b, 2);
+    shed_written(s, b, 2);
     ok(h.n == 1 && h.call[0].first == 101 && h.call[0].count == 1,
        "done: only the first n records (a write cut short)");
     batch_free(b);
