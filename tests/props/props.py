@@ -828,6 +828,8 @@ WARNINGS = [re.compile(x) for x in (
     rb"weir: record \d+: holds a NUL byte, which \{\} cannot pass as an argument: failed",
     rb"weir: a record failed: stopping \(--on-error fail\)",
     rb"weir: stdin: (truncated|corrupt) zstd input.*",
+    rb"weir: record \d+ was read only in part \(\d+ bytes\) when reading stopped: dropped",
+    rb"weir: co-process \S+ has answered none of \d+ records? in \d+ s: .*",
 )]
 FURTHER = b" (further ones not reported)"
 COUNTS = ("records_done", "records_dropped", "records_timed_out", "records_failed")
