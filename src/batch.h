@@ -55,6 +55,10 @@ struct seg {
 
 /* The records of a batch are consecutive in the input and contiguous in
  * their chunk: recs[i+1].off == recs[i].off + recs[i].len + 1. */
+/* batch.keyed: the key is found at the pool's gate (0), or intake set it
+ * (a message's subject) and it was found, or not (the empty key). */
+enum { BATCH_KEY_LATER, BATCH_KEY_FOUND, BATCH_KEY_NONE };
+
 struct batch {
     struct batch *next;  /* link while queued */
     struct chunk *chunk; /* the records' bytes (one reference held) */
@@ -66,6 +70,7 @@ struct batch {
     int64_t t_in;     /* when the records were read (ns): timeouts count from here */
     int64_t t_queued; /* when they were admitted to the queue: latency counts from here */
     uint64_t key;     /* --key: the hash of its one record's key (lanes.h) */
+    uint8_t keyed;    /* BATCH_KEY_*: key set by intake (subject:N), and whether found */
     bool open_end;    /* the last record lacks its delimiter */
     /* results, filled by the stage */
     struct seg *segs; /* output, in order: into chunk (records kept as they are) or obuf */

@@ -46,7 +46,9 @@ int broker_open(const struct options *o, struct chunk_pool *pool, size_t chunk_s
 void broker_free(struct broker *br); /* naks what is still held; NULL is fine */
 
 /* Fetches up to max_records messages (and about max_bytes), waiting up to
- * wait_ns for the first. *out is a batch of them, or NULL when none came.
+ * wait_ns for the first. *out is a batch of them (with --key subject:N, a
+ * list of batches of one linked by ->next, each with its key: batch.h),
+ * or NULL when none came.
  * Returns 0; BROKER_IDLE when none came for --idle-exit and the consumer
  * has none pending acknowledgement by another reader (those it waits for,
  * up to the ack wait); or -errno with broker_error() saying why (the

@@ -19,6 +19,7 @@
 #include "batch.h"
 #include "common.h"
 #include "held.h"
+#include "key.h"
 
 #define HELD_START 1024        /* messages the ring has room for at first */
 #define PULL_BYTES (8u << 20)  /* one pull asks for this many bytes at most */
@@ -110,6 +111,13 @@ int broker_src_open(struct broker *br, char *msg, size_t len)
         js_PullSubscribe(&src->sub, src->js, br->o->nats_subject, consumer, NULL, &so, &jerr);
     if (s != NATS_OK)
         return broker_fail(msg, len, s, jerr, "--from: subscribe");
+    if (br->o->key_spec &&
+        key_spec_parse(br->o->key_spec, br->o->has_field_sep, br->o->field_sep, &src->subject_key,
+                       msg, len) == 0 &&
+        key_spec_kind(src->subject_key) != KEY_SUBJECT) {
+        key_spec_free(src->subject_key); /* the pool finds other keys in the records */
+        src->subject_key = NULL;
+    }
     src->held = held_new(HELD_START);
     src->fetching = true;
     src->last_msg = now_ns();
@@ -122,12 +130,45 @@ void broker_src_free(struct broker *br)
     natsSubscription_Destroy(br->src.sub);
     jsCtx_Destroy(br->src.js);
     held_free(br->src.held);
+    key_spec_free(br->src.subject_key);
 }
 
 /* ---- fetching ---------------------------------------------------------------- */
 
+/* --key subject:N: b (its messages' subjects' keys in keys[]) as a list
+ * of batches of one, each with its key (linked by ->next). Out of memory,
+ * the rest stays one batch, whose records then have the empty key. */
+static struct batch *one_by_one(struct batch *b, const uint8_t *found, const uint64_t *keys)
+{
+    struct batch *list = NULL, **tail = &list;
+    for (size_t i = 0; b; i++) {
+        struct batch *one = b->n > 1 ? batch_split(b, 1) : b;
+        if (!one) {
+            *tail = b;
+            break;
+        }
+        if (one == b)
+            b = NULL;
+        one->key = keys[i];
+        one->keyed = found[i] ? BATCH_KEY_FOUND : BATCH_KEY_NONE;
+        *tail = one;
+        tail = &one->next;
+    }
+    return list;
+}
+
+/* The key of message m's subject into keys[i], and whether it had one. */
+static void subject_key(const struct key_spec *k, natsMsg *m, uint8_t *found, uint64_t *key)
+{
+    const char *subj = natsMsg_GetSubject(m), *p;
+    size_t len;
+    *found = key_of_subject(k, subj, strlen(subj), &p, &len);
+    *key = key_hash(p, len);
+}
+
 /* The messages of list as a batch of records numbered on from the held
- * ring's next, and held there; the list keeps no message. */
+ * ring's next, and held there (with --key subject:N, a list of batches of
+ * one); the list keeps no message. */
 static int make_batch(struct broker *br, natsMsgList *list, struct batch **out)
 {
     struct broker_source *src = &br->src;
@@ -145,6 +186,8 @@ static int make_batch(struct broker *br, natsMsgList *list, struct batch **out)
         return rc; /* the messages stay in the list: redelivered after the ack wait */
     }
     int64_t now = now_ns();
+    uint64_t *keys = src->subject_key ? malloc(n * sizeof *keys) : NULL;
+    uint8_t *found = keys ? malloc(n) : NULL;
     b->recno0 = held_next(src->held);
     b->t_in = now;
     for (size_t i = 0; i < n; i++) {
@@ -154,13 +197,17 @@ static int make_batch(struct broker *br, natsMsgList *list, struct batch **out)
         c->data[c->len + len] = (char)br->o->delim;
         b->recs[i] = (struct rec){.off = (uint32_t)c->len, .len = (uint32_t)len};
         c->len += len + 1;
+        if (found)
+            subject_key(src->subject_key, m, &found[i], &keys[i]);
         (void)held_push(src->held, m, now); /* cannot fail: the room is reserved */
         list->Msgs[i] = NULL;
     }
     sync_unlock(&src->mu);
     b->n = n;
     b->bytes = total;
-    *out = b;
+    *out = found ? one_by_one(b, found, keys) : b; /* no memory: the empty key */
+    free(keys);
+    free(found);
     return 0;
 }
 

@@ -361,6 +361,11 @@ static int parse_keys(const struct cli_args *a, struct options *o)
         cli_usage("%s subject:N takes the subject of a message: it needs --from", a->kspec.name);
         return -1;
     }
+    if (o->mode == MODE_PIPE) {
+        cli_usage("%s and %s do not go together yet: a block takes records of many keys",
+                  a->kspec.name, a->pipe.name);
+        return -1;
+    }
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "child.h"
 #include "common.h"
 #include "options.h"
+#include "key.h"
 #include "run.h"
 #include "stage.h"
 
@@ -33,7 +34,8 @@ struct exec {
     char **argv;      /* this job's arguments (substituted copies where {} is) */
     char **envp;      /* environ without WEIR_*, then ours */
     char vars[3][48]; /* WEIR_SEQ=, WEIR_WORKER=, WEIR_RECORDS= */
-    struct buf out;   /* the current batch's output */
+    char keyvar[sizeof "WEIR_KEY=" + KEY_MAX]; /* with --key */
+    struct buf out;                            /* the current batch's output */
 };
 
 static void exec_close(void *impl)
@@ -61,8 +63,8 @@ static int exec_open(const struct stage_env *env, bool per_block, void **impl)
     while (env->o->command[x->argc])
         x->argc++;
     x->argv = calloc(x->argc + 1, sizeof *x->argv);
-    char *vars[3] = {x->vars[0], x->vars[1], x->vars[2]};
-    x->envp = child_environ(vars, per_block ? 3 : 2);
+    char *vars[4] = {x->vars[0], x->vars[1], per_block ? x->vars[2] : x->keyvar, x->keyvar};
+    x->envp = child_environ(vars, (per_block ? 3 : 2) + (env->key != NULL));
     if (!x->argv || !x->envp) {
         exec_close(x);
         return -ENOMEM;
@@ -72,6 +74,7 @@ static int exec_open(const struct stage_env *env, bool per_block, void **impl)
         x->braces |= !per_block && strstr(x->argv[i], "{}") != NULL;
     }
     snprintf(x->vars[1], sizeof x->vars[1], "WEIR_WORKER=%u", env->worker);
+    snprintf(x->keyvar, sizeof x->keyvar, "WEIR_KEY="); /* subject:N keys stay empty */
     *impl = x;
     return 0;
 }
@@ -168,6 +171,22 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
     }
 }
 
+/* WEIR_KEY=, the key of p[0..len) up to a NUL byte (which no variable holds). */
+static void set_key(struct exec *x, const char *p, size_t len)
+{
+    struct key_buf kb;
+    const char *k;
+    size_t kl;
+    if (!x->env.key)
+        return;
+    key_of(x->env.key, p, len, &kb, &k, &kl);
+    const char *nul = memchr(k, '\0', kl);
+    kl = nul ? (size_t)(nul - k) : kl;
+    memcpy(x->keyvar, "WEIR_KEY=", 9);
+    memcpy(x->keyvar + 9, k, kl);
+    x->keyvar[9 + kl] = '\0';
+}
+
 static int run_records(struct exec *x, struct batch *b)
 {
     const char *base = b->chunk->data;
@@ -176,6 +195,7 @@ static int run_records(struct exec *x, struct batch *b)
         size_t len = b->recs[i].len;
         uint64_t recno = b->recno0 + i;
         snprintf(x->vars[0], sizeof x->vars[0], "WEIR_SEQ=%" PRIu64, recno);
+        set_key(x, p, len);
         unsigned char delim = x->env.o->delim;
         struct iovec in[2] = {{(void *)(uintptr_t)p, len}, {&delim, 1}};
         bool ok = false;

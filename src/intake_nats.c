@@ -66,8 +66,11 @@ static void nats_run(struct intake *in)
             report_warning("%s", broker_idle_note(br));
         if (rc)
             break;
-        if (b)
+        for (struct batch *next; b; b = next) { /* a list with --key subject:N */
+            next = b->next;
+            b->next = NULL;
             take_fetched(in, b);
+        }
     }
     broker_end_fetch(br);
 }

@@ -172,6 +172,14 @@ static void write_counters(FILE *f, const struct stats *s)
     }
     metric(f, "limiter_wait_seconds_total", "counter", "Time intake waited for tokens.",
            s->limiter_wait_s);
+    if (s->keyed) {
+        metric(f, "key_waits_total", "counter", "Records that waited for their key.",
+               (double)s->key_waits);
+        metric(f, "records_unkeyed_total", "counter", "Records without the key.",
+               (double)s->records_unkeyed);
+        metric(f, "keys_max", "gauge", "Most keys in work or waiting at once.",
+               (double)s->keys_max);
+    }
     if (!s->nats)
         return;
     metric(f, "records_redelivered_total", "counter", "Messages that had been delivered before.",

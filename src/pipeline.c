@@ -120,7 +120,7 @@ static int open_output(struct pipeline *p, size_t inflight)
         .target = broker_results(p->broker),
         .name = p->out_name,
         .slots = inflight,
-        .ordered = !o->unordered,
+        .ordered = pool_in_order(p->workers),
         .queue = p->queue,
         .shed = p->shed,
         .rep = &p->rep,
@@ -138,7 +138,7 @@ static int open_output(struct pipeline *p, size_t inflight)
 static int open_parts(struct pipeline *p)
 {
     const struct options *o = &p->o;
-    size_t inflight = pool_size(p->workers) + 1;
+    size_t inflight = pool_slots(p->workers);
     p->queue = queue_new(o->capacity, o->capacity_bytes, inflight);
     if (!p->queue)
         return -ENOMEM;

@@ -19,6 +19,8 @@
 #include "common.h"
 #include "coproc.h"
 #include "exec.h"
+#include "key.h"
+#include "lanes.h"
 #include "ops.h"
 #include "options.h"
 #include "output.h"
@@ -61,6 +63,10 @@ struct pool {
     pthread_t owner;          /* the thread that owns the signals */
     atomic_uint warnings;     /* failed records named on stderr so far */
     atomic_bool hinted;       /* the stage's one hint of the run was given */
+    /* --key with a stage that takes records one at a time: per-key lanes */
+    struct key_spec *key;     /* the spec (also for WEIR_KEY), or NULL */
+    struct lanes *lanes;      /* or NULL: no lanes (no --key, or built-in operations) */
+    _Atomic uint64_t unkeyed; /* records without the key's field or match */
 };
 
 /* A stage failed the whole of b for a fault of weir's own. */
@@ -105,23 +111,90 @@ static int take(struct pool *p, struct stage_take t, struct batch **b)
     return rc;
 }
 
+/* Runs b's stage and hands b to the output. */
+static void work(struct worker *w, struct batch *b)
+{
+    struct pool *p = w->p;
+    if (b->n_failed < b->n) {
+        int64_t t0 = now_ns();
+        int rc = stage_run(w->stage, b);
+        atomic_fetch_add_explicit(&w->busy_ns, (uint64_t)(now_ns() - t0), memory_order_relaxed);
+        if (rc)
+            fail_whole(p, b, rc);
+    }
+    on_error(p, b);
+    output_deliver(p->out, b);
+}
+
+/* --key with built-in operations: only the records without a key to count. */
+static void count_unkeyed(struct pool *p, const struct batch *b)
+{
+    struct key_buf kb;
+    const char *k;
+    size_t len;
+    uint64_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n += !key_of(p->key, b->chunk->data + b->recs[i].off, b->recs[i].len, &kb, &k, &len);
+    if (n)
+        atomic_fetch_add_explicit(&p->unkeyed, n, memory_order_relaxed);
+}
+
+/* queue_gate.enter, under the queue's lock: b's key, and its lane's say. */
+static bool gate_enter(void *ctx, unsigned w, struct batch *b, bool *wake)
+{
+    struct pool *p = ctx;
+    struct key_buf kb;
+    const char *k;
+    size_t len;
+    if (b->keyed == BATCH_KEY_LATER) {
+        bool found = key_of(p->key, b->chunk->data + b->recs[0].off, b->recs[0].len, &kb, &k, &len);
+        b->keyed = found ? BATCH_KEY_FOUND : BATCH_KEY_NONE;
+        b->key = key_hash(k, len);
+    }
+    if (b->keyed == BATCH_KEY_NONE)
+        atomic_fetch_add_explicit(&p->unkeyed, 1, memory_order_relaxed);
+    unsigned owner;
+    bool run = lanes_enter(p->lanes, w, b, &owner) != NULL;
+    *wake = owner != w;
+    return run;
+}
+
+static struct batch *gate_mail(void *ctx, unsigned w)
+{
+    return lanes_next(((struct pool *)ctx)->lanes, w);
+}
+
+/* With lanes: a record at a time, and after each, the next one of its key
+ * that waited for it, on this worker (so a key's records start in order). */
+static void work_keyed(struct worker *w)
+{
+    struct pool *p = w->p;
+    unsigned me = (unsigned)(w - p->workers);
+    struct batch *b;
+    while (queue_pop_for(p->queue, me, &b) == 0) {
+        while (b) {
+            uint64_t key = b->key;
+            work(w, b); /* b is the output's now */
+            if ((b = lanes_leave(p->lanes, me, key)))
+                queue_unpark(p->queue, b);
+        }
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct pool *p = w->p;
     struct stage_take t = stage_grain(w->stage);
     struct batch *b;
-    while (take(p, t, &b) == 0) {
-        if (b->n_failed < b->n) {
-            int64_t t0 = now_ns();
-            int rc = stage_run(w->stage, b);
-            atomic_fetch_add_explicit(&w->busy_ns, (uint64_t)(now_ns() - t0), memory_order_relaxed);
-            if (rc)
-                fail_whole(p, b, rc);
+    if (p->lanes)
+        work_keyed(w);
+    else
+        while (take(p, t, &b) == 0) {
+            if (p->key)
+                count_unkeyed(p, b);
+            work(w, b);
         }
-        on_error(p, b);
-        output_deliver(p->out, b);
-    }
     stage_close(w->stage); /* its children end before the summary */
     w->stage = NULL;
     if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */
@@ -129,6 +202,24 @@ static void *worker_main(void *arg)
         pthread_kill(p->owner, SIGUSR2);
     }
     return NULL;
+}
+
+/* --key with a stage that takes a record at a time: lanes, sized for
+ * every record that may wait (the queue's) and those in work. Built-in
+ * operations take batches and keep them in input order instead (pool.h). */
+static int open_lanes(struct pool *p, struct pool **out)
+{
+    if (p->key && p->o->mode != MODE_OPS) {
+        p->lanes =
+            lanes_new(p->o->key_limit, p->size, p->o->key_sticky, p->o->capacity + p->size + 1);
+        if (!p->lanes) {
+            report_error(p->rep, "out of memory");
+            pool_free(p);
+            return -ENOMEM;
+        }
+    }
+    *out = p;
+    return 0;
 }
 
 int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct pool **out)
@@ -144,6 +235,12 @@ int pool_new(const struct options *o, struct run *run, struct reporter *rep, str
     }
     *p = (struct pool){.o = o, .run = run, .rep = rep, .workers = p->workers, .size = o->workers};
     char msg[256];
+    if (o->key_spec && key_spec_parse(o->key_spec, o->has_field_sep, o->field_sep, &p->key, msg,
+                                      sizeof msg) != 0) { /* cli.c has checked it */
+        report_error(rep, "out of memory");
+        pool_free(p);
+        return -ENOMEM;
+    }
     for (unsigned i = 0; i < p->size; i++) {
         struct worker *w = &p->workers[i];
         w->p = p;
@@ -155,6 +252,7 @@ int pool_new(const struct options *o, struct run *run, struct reporter *rep, str
             .retried = &w->retried,
             .warnings = &p->warnings,
             .hinted = &p->hinted,
+            .key = p->key,
         };
         int rc = stage_open(kinds[o->mode], &env, &w->stage, msg, sizeof msg);
         if (rc == -EINVAL)
@@ -168,8 +266,7 @@ int pool_new(const struct options *o, struct run *run, struct reporter *rep, str
         if (i == 0 && stage_identity(w->stage))
             p->size = 1; /* cat alone costs nothing per record */
     }
-    *out = p;
-    return 0;
+    return open_lanes(p, out);
 }
 
 void pool_free(struct pool *p)
@@ -178,6 +275,13 @@ void pool_free(struct pool *p)
         return;
     for (unsigned i = 0; i < p->o->workers; i++)
         stage_close(p->workers[i].stage);
+    if (p->lanes) /* only after an abort: nothing waits at a normal end */
+        for (struct batch *b = lanes_drain(p->lanes), *n; b; b = n) {
+            n = b->next;
+            batch_free(b);
+        }
+    lanes_free(p->lanes);
+    key_spec_free(p->key);
     free(p->workers);
     free(p);
 }
@@ -193,6 +297,8 @@ int pool_start(struct pool *p, struct queue *q, struct output *out, struct shed 
     p->out = out;
     p->shed = shed;
     p->owner = pthread_self();
+    if (p->lanes)
+        queue_set_gate(q, &(struct queue_gate){gate_enter, gate_mail, p});
     atomic_store(&p->running, p->size);
     for (unsigned i = 0; i < p->size; i++) {
         int rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
@@ -234,9 +340,26 @@ void pool_stop(struct pool *p, int sig)
     }
 }
 
+size_t pool_slots(const struct pool *p)
+{
+    return p->size + 1 + (p->lanes ? p->o->capacity : 0);
+}
+
+bool pool_in_order(const struct pool *p)
+{
+    return !p->o->unordered || (p->key && !p->lanes);
+}
+
 void pool_figures(struct pool *p, struct pool_figures *out)
 {
-    out->busy_ns = out->retried = 0;
+    *out = (struct pool_figures){0};
+    if (p->lanes) {
+        struct lanes_figures lf;
+        lanes_figures(p->lanes, &lf);
+        out->key_waits = lf.waits;
+        out->keys_max = lf.keys_max;
+    }
+    out->unkeyed = atomic_load_explicit(&p->unkeyed, memory_order_relaxed);
     for (unsigned i = 0; i < p->size; i++) {
         out->busy_ns += atomic_load_explicit(&p->workers[i].busy_ns, memory_order_relaxed);
         out->retried += atomic_load_explicit(&p->workers[i].retried, memory_order_relaxed);

@@ -15,6 +15,8 @@
 #ifndef WEIR_POOL_H
 #define WEIR_POOL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct options;
@@ -51,9 +53,21 @@ void pool_join(struct pool *p); /* the started workers, once they leave */
  * (the queue is aborted) and the running children get `sig` too. */
 void pool_stop(struct pool *p, int sig);
 
+/* The in-flight bound the queue needs (queue_new): the workers + 1, and
+ * with lanes every record that may wait for its key too. */
+size_t pool_slots(const struct pool *p);
+
+/* Whether output must keep input order: without -u, and with --key and
+ * built-in operations, which take batches and keep a key's order by
+ * keeping all of it (lanes hand out records one at a time instead). */
+bool pool_in_order(const struct pool *p);
+
 struct pool_figures {
-    uint64_t busy_ns; /* time spent in the stage, all workers */
-    uint64_t retried; /* retries the stages made */
+    uint64_t busy_ns;   /* time spent in the stage, all workers */
+    uint64_t retried;   /* retries the stages made */
+    uint64_t key_waits; /* --key: records that waited for their key */
+    uint64_t keys_max;  /* --key: most keys in work or waiting at once */
+    uint64_t unkeyed;   /* --key: records without the key */
 };
 void pool_figures(struct pool *p, struct pool_figures *out); /* any thread */
 

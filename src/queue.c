@@ -12,31 +12,8 @@
 
 #include "batch.h"
 #include "common.h"
-#include "depth.h"
+#include "queue_int.h"
 #include "sync.h"
-
-#define SPIN_NS 100000 /* how long a waiter spins before sleeping */
-
-struct queue {
-    pthread_mutex_t mu;
-    pthread_cond_t room; /* signalled when records leave */
-    pthread_cond_t work; /* signalled when batches arrive or slots free */
-    struct batch *head, *tail;
-    size_t count, bytes; /* records and bytes queued */
-    size_t capacity, capacity_bytes;
-    size_t inflight, out;         /* bound on and number of popped, unreleased batches */
-    unsigned idle;                /* poppers waiting for a batch to arrive */
-    unsigned want_idle;           /* queue_wait_idle waits for this many (on `room`) */
-    _Atomic uint64_t idle_events; /* poppers that found it empty (queue_idle_events) */
-    uint64_t next_piece;          /* number of the next popped batch */
-    bool closed, interrupted, aborted;
-    struct depth depth;        /* over time, for the figures */
-    size_t want, want_bytes;   /* room the waiting pusher needs before waking */
-    bool pusher_waits;         /* for room: the queue counts as full */
-    _Atomic unsigned long gen; /* bumped on every change: lets waiters spin */
-    unsigned spinners;         /* threads spinning now: one at most */
-    bool spin_ok;              /* spinning has been paying off */
-};
 
 struct queue *queue_new(size_t capacity, size_t capacity_bytes, size_t inflight)
 {
@@ -98,7 +75,7 @@ static bool is_full(const struct queue *q)
  * idle stream must not burn a core). One spinner at most, and only
  * poppers spin (spin_until NULL: no spinning): a pusher waits for workers
  * that need every core. Called and returns with the lock held. */
-static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until)
+void queue_wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until)
 {
     int64_t now = now_ns();
     if (spin_until && *spin_until == 0)
@@ -128,7 +105,7 @@ static void wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64
 }
 
 /* Wakes the pusher when the room it waits for is there. */
-static void room_freed(struct queue *q)
+void queue_room_freed(struct queue *q)
 {
     size_t free_bytes = q->capacity_bytes - MIN(q->bytes, q->capacity_bytes);
     if (q->count == 0 || (q->capacity - q->count >= q->want && free_bytes >= q->want_bytes))
@@ -141,7 +118,7 @@ static void changed(struct queue *q)
 }
 
 /* Depth statistics: called under the lock before every change. */
-static void account(struct queue *q)
+void queue_account(struct queue *q)
 {
     changed(q);
     depth_pass(&q->depth, q->count, is_full(q), now_ns());
@@ -150,7 +127,7 @@ static void account(struct queue *q)
 static void append(struct queue *q, struct batch *b)
 {
     b->next = NULL;
-    b->t_queued = q->depth.t_last; /* account() has just read the clock */
+    b->t_queued = q->depth.t_last; /* queue_account() has just read the clock */
     if (q->tail)
         q->tail->next = b;
     else
@@ -188,7 +165,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         struct batch *b = *bp;
         size_t k = q->closed ? 0 : fits(q, b);
         if (k == b->n) {
-            account(q);
+            queue_account(q);
             append(q, b);
             admitted += (long)k;
             *bp = NULL;
@@ -198,7 +175,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
             struct batch *h = batch_split(b, k);
             if (h) {
                 batch_compact(h); /* on failure it just stays in the big chunk */
-                account(q);
+                queue_account(q);
                 append(q, h);
                 admitted += (long)k;
                 continue;
@@ -218,10 +195,10 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         bool all = deadline == NS_FOREVER || k > 0;
         q->want = all ? MIN(b->n, q->capacity) : 1;
         q->want_bytes = all ? MIN(b->bytes, q->capacity_bytes) : 1;
-        account(q);
+        queue_account(q);
         q->pusher_waits = true;
-        wait_on(q, &q->room, turn_due ? NS_FOREVER : deadline, NULL);
-        account(q);
+        queue_wait_on(q, &q->room, turn_due ? NS_FOREVER : deadline, NULL);
+        queue_account(q);
         q->pusher_waits = false;
     }
     sync_unlock(&q->mu);
@@ -266,7 +243,7 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
         return -ENOMEM;
     int rc = 0;
     sync_lock(&q->mu);
-    account(q);
+    queue_account(q);
     while (q->head && (q->count + b->n > q->capacity || q->bytes + b->bytes > q->capacity_bytes)) {
         size_t need_n = q->count + b->n > q->capacity ? q->count + b->n - q->capacity : 0;
         size_t over =
@@ -291,7 +268,7 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
 
 /* Takes up to max_records (0: all) of the head batch, splitting it when
  * it is bigger (unless memory is short: then all of it). Under the lock. */
-static struct batch *take_head(struct queue *q, size_t max_records)
+struct batch *queue_take_head(struct queue *q, size_t max_records)
 {
     struct batch *b = q->head;
     struct batch *part = max_records && b->n > max_records ? batch_split(b, max_records) : NULL;
@@ -332,7 +309,7 @@ static struct batch *take_block(struct queue *q, size_t max_records, size_t max_
         if (k == 0)
             break;
         bool whole = k == q->head->n;
-        struct batch *b = take_head(q, k);
+        struct batch *b = queue_take_head(q, k);
         *tail = b;
         tail = &b->next;
         recs += b->n;
@@ -359,15 +336,16 @@ static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
             atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
         if (q->want_idle && q->idle >= q->want_idle)
             pthread_cond_broadcast(&q->room);
-        wait_on(q, &q->work, NS_FOREVER, &spin_until);
+        queue_wait_on(q, &q->work, NS_FOREVER, &spin_until);
         q->idle -= idle;
     }
     if (q->aborted || !q->head) {
         rc = -EPIPE;
         goto out;
     }
-    account(q);
-    struct batch *b = max_bytes ? take_block(q, max_records, max_bytes) : take_head(q, max_records);
+    queue_account(q);
+    struct batch *b =
+        max_bytes ? take_block(q, max_records, max_bytes) : queue_take_head(q, max_records);
     b->piece = q->next_piece++;
     for (struct batch *e = b; e; e = e->next) {
         q->count -= e->n;
@@ -375,7 +353,7 @@ static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
     }
     q->out++;
     *out = b;
-    room_freed(q);
+    queue_room_freed(q);
     if (q->head && q->out < q->inflight)
         pthread_cond_signal(&q->work); /* pass the wake-up on */
 out:
@@ -439,7 +417,7 @@ void queue_abort(struct queue *q)
 struct batch *queue_take_all(struct queue *q)
 {
     sync_lock(&q->mu);
-    account(q);
+    queue_account(q);
     struct batch *list = q->head;
     q->head = q->tail = NULL;
     q->count = q->bytes = 0;
@@ -450,7 +428,7 @@ struct batch *queue_take_all(struct queue *q)
 void queue_stats(struct queue *q, struct queue_stats *out)
 {
     sync_lock(&q->mu);
-    account(q);
+    queue_account(q);
     out->max_records = q->depth.max;
     depth_figures(&q->depth, q->count, &out->mean_records, &out->full_share);
     out->records = q->count;
@@ -467,10 +445,10 @@ void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records,
            now_ns() < deadline) {
         q->want = want;
         q->want_bytes = 1;
-        account(q);
+        queue_account(q);
         q->pusher_waits = true;
-        wait_on(q, &q->room, deadline, NULL);
-        account(q);
+        queue_wait_on(q, &q->room, deadline, NULL);
+        queue_account(q);
         q->pusher_waits = false;
     }
     *records = q->capacity - MIN(q->count, q->capacity);

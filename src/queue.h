@@ -16,6 +16,7 @@
 #ifndef WEIR_QUEUE_H
 #define WEIR_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,29 @@ void queue_stats(struct queue *q, struct queue_stats *out);
  * For a source that can leave its records where they are until they fit
  * (the wait counts as the queue being full). */
 void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records, size_t *bytes);
+
+/* --key (queue_keyed.c): the gate decides, for each record a pop takes
+ * (under the queue's lock, so in input order), whether the popper runs it
+ * now or the gate keeps it to run later (lanes.h). A kept record still
+ * counts in both bounds, and in the in-flight bound, until queue_unpark. */
+struct queue_gate {
+    /* Popper w took b (one record): true, w runs it; false, the gate keeps
+     * it (*wake: another popper has mail). */
+    bool (*enter)(void *ctx, unsigned w, struct batch *b, bool *wake);
+    /* A kept record that popper w may run now, or NULL. */
+    struct batch *(*mail)(void *ctx, unsigned w);
+    void *ctx;
+};
+void queue_set_gate(struct queue *q, const struct queue_gate *g); /* before any pop */
+
+/* As queue_pop of one record, for popper w, through the gate: returns 0
+ * and a record w runs (its mail first), -EPIPE when the queue is closed
+ * and drained (or aborted) and w has no mail. */
+int queue_pop_for(struct queue *q, unsigned w, struct batch **b);
+
+/* A record the gate kept goes into work (handed out by the gate outside a
+ * pop): its room in the bounds is freed. */
+void queue_unpark(struct queue *q, const struct batch *b);
 
 /* How many times a popper has found the queue empty and waited for work:
  * when it moves, the workers have caught up. Any thread, without the lock. */

@@ -54,6 +54,10 @@ static void queue_and_workers(const struct snapshot_parts *p, int64_t elapsed_ns
     struct pool_figures pf;
     pool_figures(p->workers, &pf);
     s->records_retried = pf.retried;
+    s->keyed = p->o->key_spec != NULL;
+    s->keys_max = pf.keys_max;
+    s->key_waits = pf.key_waits;
+    s->records_unkeyed = pf.unkeyed;
     double span = (double)elapsed_ns * s->workers;
     s->busy_share = span > 0 ? (double)pf.busy_ns / span : 0;
 }

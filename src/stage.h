@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct batch;
+struct key_spec;
 struct options;
 struct run;
 struct stage;
@@ -26,12 +27,13 @@ struct stage;
 /* What a worker gives its stage. */
 struct stage_env {
     const struct options *o;
-    unsigned worker;           /* 1-based: WEIR_WORKER */
-    atomic_int *child;         /* the running child's pid, 0: none (signals are forwarded) */
-    const struct run *run;     /* run_signal: nonzero once a stop signal came */
-    _Atomic uint64_t *retried; /* retries made */
-    atomic_uint *warnings;     /* failure warnings printed so far (all workers) */
-    atomic_bool *hinted;       /* a hint on using COMMAND was given (all workers); or NULL */
+    unsigned worker;            /* 1-based: WEIR_WORKER */
+    atomic_int *child;          /* the running child's pid, 0: none (signals are forwarded) */
+    const struct run *run;      /* run_signal: nonzero once a stop signal came */
+    _Atomic uint64_t *retried;  /* retries made */
+    atomic_uint *warnings;      /* failure warnings printed so far (all workers) */
+    atomic_bool *hinted;        /* a hint on using COMMAND was given (all workers); or NULL */
+    const struct key_spec *key; /* --key: WEIR_KEY for the child (key.h); or NULL */
 };
 
 /* What a worker takes from the queue at a time: at most `records` (0: no

@@ -91,6 +91,13 @@ static void print_counts(FILE *f, const struct stats *s)
                 "weir:   nats: redelivered %" PRIu64 ", returned to the stream %" PRIu64
                 ", reconnects %" PRIu64 "\n",
                 s->records_redelivered, s->records_returned, s->nats_reconnects);
+    if (s->keyed && s->keys_max)
+        fprintf(f,
+                "weir:   keys: at most %" PRIu64 " at once, %" PRIu64
+                " records waited for their key, %" PRIu64 " without a key\n",
+                s->keys_max, s->key_waits, s->records_unkeyed);
+    else if (s->keyed) /* built-in operations: no lanes (pool.h) */
+        fprintf(f, "weir:   keys: %" PRIu64 " records without a key\n", s->records_unkeyed);
 }
 
 void stats_print_text(FILE *f, const struct stats *s)
@@ -151,6 +158,10 @@ void stats_print_json(FILE *f, const struct stats *s)
                 ",\"records_redelivered\":%" PRIu64 ",\"records_returned\":%" PRIu64
                 ",\"nats_reconnects\":%" PRIu64,
                 s->records_redelivered, s->records_returned, s->nats_reconnects);
+    if (s->keyed)
+        fprintf(f,
+                ",\"keys_max\":%" PRIu64 ",\"key_waits\":%" PRIu64 ",\"records_unkeyed\":%" PRIu64,
+                s->keys_max, s->key_waits, s->records_unkeyed);
     if (s->final)
         fprintf(f, ",\"exit\":%d", s->exit);
     fputs("}\n", f);

@@ -41,6 +41,10 @@ struct stats {
     uint64_t records_redelivered; /* messages delivered before, elsewhere or here */
     uint64_t records_returned;    /* messages handed back to the stream unfinished */
     uint64_t nats_reconnects;     /* times the connection to the server came back */
+    bool keyed;                   /* --key */
+    uint64_t keys_max;            /* most keys in work or waiting for their key at once */
+    uint64_t key_waits;           /* records that waited because their key was at its limit */
+    uint64_t records_unkeyed;     /* records without the key's field or match */
 };
 
 /* Multi-line summary for a person; every line starts with "weir: ". */

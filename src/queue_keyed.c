@@ -1,0 +1,90 @@
+/* queue_keyed.c - pops through a --key gate; see queue.h. Records the
+ * gate keeps stay counted in q->count and q->bytes (so a hot key fills
+ * the queue and the policy applies) and in q->out (they were popped, and
+ * numbered, in input order), until they go into work. Lock order: the
+ * queue's mutex, then the gate's (lanes.c). */
+#include <errno.h>
+
+#include "batch.h"
+#include "common.h"
+#include "queue_int.h"
+
+void queue_set_gate(struct queue *q, const struct queue_gate *g)
+{
+    q->gate = *g;
+}
+
+/* b leaves the bounds for work; with the lock held. */
+static void uncharge(struct queue *q, const struct batch *b)
+{
+    q->count -= b->n;
+    q->bytes -= b->bytes;
+    queue_room_freed(q);
+}
+
+/* Takes the head record for w and passes it through the gate: true when w
+ * runs it. With the lock held. */
+static bool take_one(struct queue *q, unsigned w, struct batch **out)
+{
+    queue_account(q);
+    struct batch *b = queue_take_head(q, 1);
+    b->piece = q->next_piece++;
+    q->out++;
+    bool wake = false;
+    if (!q->gate.enter(q->gate.ctx, w, b, &wake)) {
+        q->parked += b->n;
+        if (wake)
+            pthread_cond_broadcast(&q->work); /* its owner must look at its mail */
+        return false;
+    }
+    uncharge(q, b);
+    *out = b;
+    return true;
+}
+
+int queue_pop_for(struct queue *q, unsigned w, struct batch **out)
+{
+    int64_t spin_until = 0;
+    int rc = 0;
+    sync_lock(&q->mu);
+    for (;;) {
+        struct batch *m = q->gate.mail(q->gate.ctx, w);
+        if (m) {
+            queue_account(q);
+            q->parked -= m->n;
+            uncharge(q, m);
+            *out = m;
+            break;
+        }
+        if (q->aborted || (q->closed && !q->head)) {
+            rc = -EPIPE;
+            break;
+        }
+        if (q->head && q->out < q->inflight) {
+            if (take_one(q, w, out))
+                break;
+            continue;
+        }
+        bool idle = !q->head;
+        q->idle += idle;
+        if (idle)
+            atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
+        if (q->want_idle && q->idle >= q->want_idle)
+            pthread_cond_broadcast(&q->room);
+        queue_wait_on(q, &q->work, NS_FOREVER, &spin_until);
+        q->idle -= idle;
+    }
+    if (rc == 0 && q->head && q->out < q->inflight)
+        pthread_cond_signal(&q->work); /* pass the wake-up on */
+    sync_unlock(&q->mu);
+    return rc;
+}
+
+void queue_unpark(struct queue *q, const struct batch *b)
+{
+    sync_lock(&q->mu);
+    queue_account(q);
+    q->parked -= b->n;
+    uncharge(q, b);
+    sync_unlock(&q->mu);
+}
