@@ -110,7 +110,7 @@ static int open_broker(struct pipeline *p, int *exit_code)
     return 0;
 }
 
-static int open_output(struct pipeline *p, size_t inflight)
+static int open_output(struct pipeline *p, size_t slots)
 {
     const struct options *o = &p->o;
     snprintf(p->out_name, sizeof p->out_name, "%s%s", o->nats_to ? "publish to " : "write stdout",
@@ -119,7 +119,7 @@ static int open_output(struct pipeline *p, size_t inflight)
         .fd = STDOUT_FILENO,
         .target = broker_results(p->broker),
         .name = p->out_name,
-        .slots = inflight,
+        .slots = slots,
         .ordered = pool_in_order(p->workers),
         .queue = p->queue,
         .shed = p->shed,
@@ -138,12 +138,12 @@ static int open_output(struct pipeline *p, size_t inflight)
 static int open_parts(struct pipeline *p)
 {
     const struct options *o = &p->o;
-    size_t inflight = pool_slots(p->workers);
+    size_t inflight = pool_size(p->workers) + 1;
     p->queue = queue_new(o->capacity, o->capacity_bytes, inflight);
     if (!p->queue)
         return -ENOMEM;
     run_watch(p->run, p->queue);
-    int rc = open_output(p, inflight);
+    int rc = open_output(p, pool_slots(p->workers));
     if (rc)
         return rc;
     struct admit_config ac = {

@@ -53,8 +53,9 @@ void pool_join(struct pool *p); /* the started workers, once they leave */
  * (the queue is aborted) and the running children get `sig` too. */
 void pool_stop(struct pool *p, int sig);
 
-/* The in-flight bound the queue needs (queue_new): the workers + 1, and
- * with lanes every record that may wait for its key too. */
+/* The slots the output's sequencer needs (output_config.slots): the
+ * workers + 1 out of the queue at once, and with lanes every record that
+ * may wait for its key (popped, so numbered, but kept out of work). */
 size_t pool_slots(const struct pool *p);
 
 /* Whether output must keep input order: without -u, and with --key and

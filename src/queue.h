@@ -91,7 +91,8 @@ void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records,
 /* --key (queue_keyed.c): the gate decides, for each record a pop takes
  * (under the queue's lock, so in input order), whether the popper runs it
  * now or the gate keeps it to run later (lanes.h). A kept record still
- * counts in both bounds, and in the in-flight bound, until queue_unpark. */
+ * counts in both bounds until queue_unpark, but not in the in-flight bound
+ * (it is not in work: the output's ring must have room for it, though). */
 struct queue_gate {
     /* Popper w took b (one record): true, w runs it; false, the gate keeps
      * it (*wake: another popper has mail). */

@@ -1,7 +1,10 @@
 /* queue_keyed.c - pops through a --key gate; see queue.h. Records the
  * gate keeps stay counted in q->count and q->bytes (so a hot key fills
  * the queue and the policy applies) and in q->out (they were popped, and
- * numbered, in input order), until they go into work. Lock order: the
+ * numbered, in input order), until they go into work; the in-flight bound
+ * counts only the others (in work, or done and waiting for the writer), so
+ * records admitted and not written stay within capacity + workers + 1.
+ * Lock order: the
  * queue's mutex, then the gate's (lanes.c). */
 #include <errno.h>
 
@@ -60,7 +63,7 @@ int queue_pop_for(struct queue *q, unsigned w, struct batch **out)
             rc = -EPIPE;
             break;
         }
-        if (q->head && q->out < q->inflight) {
+        if (q->head && q->out - q->parked < q->inflight) {
             if (take_one(q, w, out))
                 break;
             continue;
@@ -74,7 +77,7 @@ int queue_pop_for(struct queue *q, unsigned w, struct batch **out)
         queue_wait_on(q, &q->work, NS_FOREVER, &spin_until);
         q->idle -= idle;
     }
-    if (rc == 0 && q->head && q->out < q->inflight)
+    if (rc == 0 && q->head && q->out - q->parked < q->inflight)
         pthread_cond_signal(&q->work); /* pass the wake-up on */
     sync_unlock(&q->mu);
     return rc;

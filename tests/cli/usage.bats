@@ -418,3 +418,17 @@ accepted() {
     wrun --exec --stats json cat <"$(T in)"
     [ "$(jget "$ERR" .queue_capacity)" = 1024 ]
 }
+
+# ---- --key (weir(1), KEYS)
+@test "usage: --key 0" { usage_error "^weir: --key: expected field numbers .*got '0'" --key 0 true; }
+@test "usage: --key abc" { usage_error "^weir: --key: .*got 'abc'" --key abc true; }
+@test "usage: --key 1," { usage_error "^weir: --key: .*got '1,'" --key 1, true; }
+@test "usage: --key 're:('" { usage_error "^weir: --key: re:\(: .*" --key 're:(' true; }
+@test "usage: --key re: with stacked repetitions" { usage_error "^weir: --key: repetition too large" --key 're:a{1,1000}{1,1000}' true; }
+@test "usage: --key subject:1 without --from" { usage_error '^weir: --key subject:N .* it needs --from ' --key subject:1 true; }
+@test "usage: --key-limit 0" { usage_error "^weir: --key-limit: expected a whole number from 1 to 1024, got '0'" --key 1 --key-limit 0 true; }
+@test "usage: --key-limit without --key" { usage_error '^weir: --key-limit needs --key ' --key-limit 2 true; }
+@test "usage: --key-sticky without --key" { usage_error '^weir: --key-sticky needs --key ' --key-sticky true; }
+@test "usage: -F without --key" { usage_error '^weir: -F/--field-sep needs --key ' -F , true; }
+@test "usage: -F with two bytes" { usage_error "^weir: -F/--field-sep: expected one byte" --key 1 -F ab true; }
+@test "usage: --key with --pipe" { usage_error '^weir: --key and --pipe do not go together yet' --key 1 --pipe cat; }
