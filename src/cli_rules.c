@@ -236,7 +236,8 @@ static int parse_mode(const struct cli_args *a, char *const *cmd, struct options
 
 /* --block and --block-records shape --pipe's blocks and nothing else. With
  * --pipe the queue is bounded by bytes unless -c is given: a block may
- * hold many more records than the record bound's default. */
+ * hold many more records than the record bound's default; but not with
+ * --key, whose lanes and output slots are sized by the record bound. */
 static int parse_blocks(const struct cli_args *a, struct options *o)
 {
     if (o->mode != MODE_PIPE)
@@ -245,7 +246,7 @@ static int parse_blocks(const struct cli_args *a, struct options *o)
     if (cli_want_size(&a->block, UINT64_C(1) << 40, &o->block_bytes) ||
         want_records(&a->blockr, &o->block_records))
         return -1;
-    if (!a->cap.count)
+    if (!a->cap.count && !a->kspec.count) /* keys wait in the queue: they need a bound */
         o->capacity = CAPACITY_NONE;
     return 0;
 }
@@ -359,11 +360,6 @@ static int parse_keys(const struct cli_args *a, struct options *o)
     key_spec_free(k);
     if (subject && !o->nats_from) {
         cli_usage("%s subject:N takes the subject of a message: it needs --from", a->kspec.name);
-        return -1;
-    }
-    if (o->mode == MODE_PIPE) {
-        cli_usage("%s and %s do not go together yet: a block takes records of many keys",
-                  a->kspec.name, a->pipe.name);
         return -1;
     }
     return 0;

@@ -223,6 +223,7 @@ static int run_block(struct exec *x, struct batch *b)
 {
     snprintf(x->vars[0], sizeof x->vars[0], "WEIR_SEQ=%" PRIu64, b->piece + 1);
     snprintf(x->vars[2], sizeof x->vars[2], "WEIR_RECORDS=%zu", b->n);
+    set_key(x, b->chunk->data + b->recs[0].off, b->recs[0].len); /* one key a block */
     size_t first = b->recs[0].off, last = b->n - 1;
     size_t end = b->recs[last].off + batch_rec_size(b, last);
     unsigned char delim = x->env.o->delim;

@@ -139,20 +139,37 @@ static void count_unkeyed(struct pool *p, const struct batch *b)
         atomic_fetch_add_explicit(&p->unkeyed, n, memory_order_relaxed);
 }
 
+/* The key of record i of b; *found: it had one. */
+static uint64_t record_key(const struct pool *p, const struct batch *b, size_t i, bool *found)
+{
+    struct key_buf kb;
+    const char *k;
+    size_t len;
+    *found = key_of(p->key, b->chunk->data + b->recs[i].off, b->recs[i].len, &kb, &k, &len);
+    return key_hash(k, len);
+}
+
+/* queue_gate.key: for blocks of one key (--pipe). */
+static uint64_t gate_key(void *ctx, const struct batch *b, size_t i)
+{
+    bool found;
+    return record_key(ctx, b, i, &found);
+}
+
 /* queue_gate.enter, under the queue's lock: b's key, and its lane's say. */
 static bool gate_enter(void *ctx, unsigned w, struct batch *b, bool *wake)
 {
     struct pool *p = ctx;
-    struct key_buf kb;
-    const char *k;
-    size_t len;
-    if (b->keyed == BATCH_KEY_LATER) {
-        bool found = key_of(p->key, b->chunk->data + b->recs[0].off, b->recs[0].len, &kb, &k, &len);
-        b->keyed = found ? BATCH_KEY_FOUND : BATCH_KEY_NONE;
-        b->key = key_hash(k, len);
+    bool found = b->keyed == BATCH_KEY_FOUND;
+    if (b->keyed == BATCH_KEY_LATER)
+        b->key = record_key(p, b, 0, &found);
+    uint64_t unkeyed = !found;
+    for (size_t i = 1; i < b->n; i++) { /* a block: its records share the hash */
+        record_key(p, b, i, &found);
+        unkeyed += !found;
     }
-    if (b->keyed == BATCH_KEY_NONE)
-        atomic_fetch_add_explicit(&p->unkeyed, 1, memory_order_relaxed);
+    if (unkeyed)
+        atomic_fetch_add_explicit(&p->unkeyed, unkeyed, memory_order_relaxed);
     unsigned owner;
     bool run = lanes_enter(p->lanes, w, b, &owner) != NULL;
     *wake = owner != w;
@@ -170,8 +187,9 @@ static void work_keyed(struct worker *w)
 {
     struct pool *p = w->p;
     unsigned me = (unsigned)(w - p->workers);
+    struct stage_take t = stage_grain(w->stage); /* a block (--pipe), or a record */
     struct batch *b;
-    while (queue_pop_for(p->queue, me, &b) == 0) {
+    while (queue_pop_for(p->queue, me, t.bytes ? t.records : 1, t.bytes, &b) == 0) {
         while (b) {
             uint64_t key = b->key;
             work(w, b); /* b is the output's now */
@@ -298,7 +316,7 @@ int pool_start(struct pool *p, struct queue *q, struct output *out, struct shed 
     p->shed = shed;
     p->owner = pthread_self();
     if (p->lanes)
-        queue_set_gate(q, &(struct queue_gate){gate_enter, gate_mail, p});
+        queue_set_gate(q, &(struct queue_gate){gate_enter, gate_key, gate_mail, p});
     atomic_store(&p->running, p->size);
     for (unsigned i = 0; i < p->size; i++) {
         int rc = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);

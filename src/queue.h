@@ -94,9 +94,11 @@ void queue_room(struct queue *q, size_t want, int64_t deadline, size_t *records,
  * counts in both bounds until queue_unpark, but not in the in-flight bound
  * (it is not in work: the output's ring must have room for it, though). */
 struct queue_gate {
-    /* Popper w took b (one record): true, w runs it; false, the gate keeps
-     * it (*wake: another popper has mail). */
+    /* Popper w took b (one record, or a block of one key's records): true,
+     * w runs it; false, the gate keeps it (*wake: another popper has mail). */
     bool (*enter)(void *ctx, unsigned w, struct batch *b, bool *wake);
+    /* The key of record i of b (for blocks: a block holds one key). */
+    uint64_t (*key)(void *ctx, const struct batch *b, size_t i);
     /* A kept record that popper w may run now, or NULL. */
     struct batch *(*mail)(void *ctx, unsigned w);
     void *ctx;
@@ -105,8 +107,12 @@ void queue_set_gate(struct queue *q, const struct queue_gate *g); /* before any 
 
 /* As queue_pop of one record, for popper w, through the gate: returns 0
  * and a record w runs (its mail first), -EPIPE when the queue is closed
- * and drained (or aborted) and w has no mail. */
-int queue_pop_for(struct queue *q, unsigned w, struct batch **b);
+ * and drained (or aborted) and w has no mail. With max_bytes, a block
+ * instead: the head records that share the first one's key, up to
+ * max_records (0: no bound) and max_bytes, from one queued batch (a block
+ * never spans two reads), b->key set. */
+int queue_pop_for(struct queue *q, unsigned w, size_t max_records, size_t max_bytes,
+                  struct batch **b);
 
 /* A record the gate kept goes into work (handed out by the gate outside a
  * pop): its room in the bounds is freed. */

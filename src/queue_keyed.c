@@ -25,12 +25,29 @@ static void uncharge(struct queue *q, const struct batch *b)
     queue_room_freed(q);
 }
 
-/* Takes the head record for w and passes it through the gate: true when w
- * runs it. With the lock held. */
-static bool take_one(struct queue *q, unsigned w, struct batch **out)
+/* How many head records of the head batch make w's next piece: one, or
+ * with max_bytes the run that shares the first one's key. */
+static size_t run_of_key(struct queue *q, size_t max_records, size_t max_bytes)
+{
+    const struct batch *h = q->head;
+    if (!max_bytes || h->n == 1)
+        return 1;
+    uint64_t key = q->gate.key(q->gate.ctx, h, 0);
+    size_t k = 1, bytes = batch_rec_size(h, 0);
+    while (k < h->n && (!max_records || k < max_records) &&
+           bytes + batch_rec_size(h, k) <= max_bytes && q->gate.key(q->gate.ctx, h, k) == key)
+        bytes += batch_rec_size(h, k++);
+    return k;
+}
+
+/* Takes w's next piece from the head and passes it through the gate: true
+ * when w runs it. With the lock held. */
+static bool take_one(struct queue *q, unsigned w, size_t max_records, size_t max_bytes,
+                     struct batch **out)
 {
     queue_account(q);
-    struct batch *b = queue_take_head(q, 1);
+    size_t k = run_of_key(q, max_records, max_bytes);
+    struct batch *b = queue_take_head(q, k); /* the gate finds the key again, from record 0 */
     b->piece = q->next_piece++;
     q->out++;
     bool wake = false;
@@ -45,7 +62,8 @@ static bool take_one(struct queue *q, unsigned w, struct batch **out)
     return true;
 }
 
-int queue_pop_for(struct queue *q, unsigned w, struct batch **out)
+int queue_pop_for(struct queue *q, unsigned w, size_t max_records, size_t max_bytes,
+                  struct batch **out)
 {
     int64_t spin_until = 0;
     int rc = 0;
@@ -64,7 +82,7 @@ int queue_pop_for(struct queue *q, unsigned w, struct batch **out)
             break;
         }
         if (q->head && q->out - q->parked < q->inflight) {
-            if (take_one(q, w, out))
+            if (take_one(q, w, max_records, max_bytes, out))
                 break;
             continue;
         }

@@ -143,6 +143,19 @@ CONCURRENCY='read k n; d=$RUNDIR/$k; mkdir -p "$d"; touch "$d/$n"; sleep 0.3;
     same_file "$(T exp)" "$OUT"
 }
 
+@test "keys: --pipe blocks hold one key's records each, in order per key, with WEIR_KEY" {
+    for n in $(seq 40); do echo "k$((n % 3)) $n"; echo "k$((n % 3)) $n"; done >"$(T in)"
+    wrun -u -j 3 --pipe --key 1 --stats json \
+        sh -c 'while read k n; do [ "$k" = "$WEIR_KEY" ] || echo MIXED; echo "$k $n"; done; sleep 0.0$((RANDOM % 3))' \
+        <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    ! grep -q MIXED "$OUT" || fail "a block with two keys"
+    [ "$(wc -l <"$OUT")" -eq 80 ]
+    awk '{ if (($1 in last) && $2 < last[$1]) bad = 1; last[$1] = $2 } END { exit bad }' "$OUT" ||
+        fail "a key out of order: $(cat "$OUT")"
+    [ "$(jget "$ERR" .queue_capacity)" -eq 1024 ]
+}
+
 @test "keys: a stop signal with records waiting for their key drains, counts add up" {
     seq -f 'hot %g' 50 >"$(T in)"
     { cat "$(T in)"; sleep 5; } | "$WEIR" --key 1 -j 4 --stats json --rejects "$(T rej)" \

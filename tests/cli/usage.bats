@@ -431,4 +431,3 @@ accepted() {
 @test "usage: --key-sticky without --key" { usage_error '^weir: --key-sticky needs --key ' --key-sticky true; }
 @test "usage: -F without --key" { usage_error '^weir: -F/--field-sep needs --key ' -F , true; }
 @test "usage: -F with two bytes" { usage_error "^weir: -F/--field-sep: expected one byte" --key 1 -F ab true; }
-@test "usage: --key with --pipe" { usage_error '^weir: --key and --pipe do not go together yet' --key 1 --pipe cat; }
