@@ -207,13 +207,26 @@ static bool joined_fields(const struct key_spec *k, const char *p, size_t n, str
     return true;
 }
 
+/* regexec on p[0..n). glibc honours REG_STARTEND (NUL bytes inside
+ * records match as data), but sanitizer interceptors read the subject up to
+ * a NUL, so it gets a terminated copy: on the stack when short, else on the
+ * heap (no memory: no key). The key points into p all the same. */
 static bool regex_key(const struct key_spec *k, const char *p, size_t n, const char **key,
                       size_t *len)
 {
+    char small[1024], *s = small;
+    n = MIN(n, (size_t)INT_MAX);
+    if (n >= sizeof small && !(s = malloc(n + 1)))
+        return false;
+    memcpy(s, p, n);
+    s[n] = '\0';
     regmatch_t m[2];
     m[0].rm_so = 0;
-    m[0].rm_eo = (regoff_t)MIN(n, (size_t)INT_MAX);
-    if (regexec(&k->re, p, 2, m, REG_STARTEND) != 0 || m[k->group].rm_so < 0)
+    m[0].rm_eo = (regoff_t)n;
+    bool found = regexec(&k->re, s, 2, m, REG_STARTEND) == 0 && m[k->group].rm_so >= 0;
+    if (s != small)
+        free(s);
+    if (!found)
         return false;
     *key = p + m[k->group].rm_so;
     *len = (size_t)(m[k->group].rm_eo - m[k->group].rm_so);

@@ -227,6 +227,30 @@ static int evict_head(struct queue *q, size_t k, struct batch ***list)
     return 0;
 }
 
+/* Nothing queued is left to evict and b still does not fit: records
+ * waiting for their key (--key) fill the bounds. b's own oldest records
+ * give way, listed at *tail; returns what of b is left to append (NULL:
+ * none; on -ENOMEM in *rc, b whole). Under the lock. */
+static struct batch *evict_own(struct queue *q, struct batch *b, struct batch ***tail, int *rc)
+{
+    size_t k = 0, n = q->count + b->n, bytes = q->bytes + b->bytes;
+    while (k < b->n && (n > q->capacity || bytes > q->capacity_bytes)) {
+        bytes -= batch_rec_size(b, k++);
+        n--;
+    }
+    if (k == 0)
+        return b;
+    struct batch *gone = k == b->n ? b : batch_split(b, k);
+    if (!gone) {
+        *rc = -ENOMEM;
+        return b;
+    }
+    gone->next = NULL;
+    **tail = gone;
+    *tail = &gone->next;
+    return gone == b ? NULL : b;
+}
+
 int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
 {
     struct batch **tail = evicted;
@@ -257,6 +281,8 @@ int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
             break;
     }
     if (rc == 0)
+        b = evict_own(q, b, &tail, &rc); /* NULL: all of it gave way */
+    if (rc == 0 && b)
         append(q, b);
     sync_unlock(&q->mu);
     if (own) {

@@ -135,6 +135,16 @@ CONCURRENCY='read k n; d=$RUNDIR/$k; mkdir -p "$d"; touch "$d/$n"; sleep 0.3;
     in_key_order "$OUT"
 }
 
+@test "keys: drop-oldest with every queued record waiting for its key keeps the queue bound" {
+    seq -f 'x %g' 3000 >"$(T in)"
+    wrun -c 3 -j 4 -u -p drop-oldest --key 1 --rejects "$(T rej)" --stats json \
+        --coproc sh -c 'while IFS= read -r l; do printf "%s\n" "$l"; done' <"$(T in)"
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [ "$(jget "$ERR" .queue_max)" -le 3 ] || fail "$(json_line "$ERR")"
+    check_invariant "$ERR"
+    cat "$OUT" "$(T rej)" | sort -k2n | cmp -s - "$(T in)" || fail "records lost or doubled"
+}
+
 @test "keys: built-in operations keep each key's order even with -u" {
     for n in $(seq 5000); do echo "k$((n % 7)) $n"; done >"$(T in)"
     wrun -q -u -j 2 --key 1 -e upper <"$(T in)"
