@@ -105,6 +105,9 @@ def apply_ops(ops, payload):
 #   fails   payload -> True when the stage fails that record by itself
 #   text    True when the command needs printable text (no NUL, no high bytes)
 #   name    short name for the coverage table
+#   one_each  True when weir writes each record's result by itself (at most
+#           one output record per input record, what result() says); not
+#           for --pipe, whose output is a block's
 # A COMMAND is given each record with its delimiter, and its replies carry
 # one, so every result of a COMMAND stage ends with the delimiter, also for
 # an open last record; the result of built-in operations keeps the record's
@@ -120,6 +123,7 @@ def ops_stage(ops):
         "text": False,
         "name": "ops",
         "ops": ops,
+        "one_each": True,
     }
 
 
@@ -134,6 +138,7 @@ def _cmd(kind, name, argv, fn, fails=None, text=False, job_fails=False):
         "text": text,
         "name": kind + ":" + name,
         "job_fails": job_fails,
+        "one_each": kind != "pipe",
     }
 
 
@@ -222,6 +227,25 @@ def pipe_stages(delim):
     return st
 
 
+def jitter_stages(delim):
+    """Commands that take a random 0-3 ms over each record (perl): with
+    several workers and -u, records overtake one another unless something
+    (--key) keeps them in order. The identity, and a prefix."""
+    if not HAVE_PERL:
+        return []
+    sep = "%02x" % delim[0]
+    nap = "select undef, undef, undef, rand 0.003"
+    return [
+        _cmd("exec", "perl-jitter",
+             ["perl", "-e", '$/ = pack("C", hex shift); while (<STDIN>) { %s; print }' % nap,
+              sep], lambda p: p),
+        _cmd("coproc", "perl-jitter",
+             ["perl", "-e", '$/ = pack("C", hex shift); $| = 1; '
+              'while (<STDIN>) { %s; print "J:$_" }' % nap, sep],
+             lambda p: b"J:" + p),
+    ]
+
+
 def sed3q_stage(delim, payloads, max_record, retries):
     """A co-process that quits after 3 replies: with one worker and nothing
     shed, the record after each third one fails (weir restarts it and
@@ -244,3 +268,43 @@ def result(stage, payload, terminated, delim):
     if stage["kind"] == "ops":
         return out + (delim if terminated else b"")
     return out + delim
+
+
+# ---------------------------------------------------------------------------
+# Keys (--key, src/key.c's key_of): a record's key, or None when it has
+# none (then weir counts it in records_unkeyed and it shares the empty
+# key). re: specs are POSIX EREs for weir, each with a Python translation
+# that finds the same match: weir takes the leftmost-longest match, Python
+# the leftmost-first, so these are patterns where the two agree (one
+# possible end at the leftmost start, or greedy runs followed by nothing
+# that could end them elsewhere); none uses '.' or '$'.
+
+KEY_RES = [
+    ("^([a-z]+)", rb"\A([a-z]+)"),
+    ("([0-9]+):", rb"([0-9]+):"),
+    ("^(ann|bob)?", rb"\A(ann|bob)?"),  # a group that may take no part: unkeyed
+    ("[[:digit:]]+", rb"[0-9]+"),  # no group: the whole match
+    ("=([a-z]*)", rb"=([a-z]*)"),  # may be empty, and still a key
+    ("(x|Q)", rb"(x|Q)"),
+]
+_KEY_COMPILED = {ere: re.compile(py) for ere, py in KEY_RES}
+KEY_MAX = 4096  # src/key.h: a longer key is cut there
+_BLANKS = re.compile(rb"[ \t]+")
+
+
+def key_of(spec, sep, payload):
+    """The key of payload (without its delimiter) for --key spec, with -F
+    sep (one byte) or None (fields split by runs of blanks, as awk)."""
+    if spec.startswith("re:"):
+        rx = _KEY_COMPILED[spec[3:]]
+        m = rx.search(payload)
+        key = m and m.group(1 if rx.groups else 0)
+        return None if key is None else key[:KEY_MAX]
+    if sep is not None:
+        fields = payload.split(sep)  # empty fields count; "" has field 1
+    else:
+        fields = [f for f in _BLANKS.split(payload) if f]
+    idx = [int(x) for x in spec.split(",")]
+    if max(idx) > len(fields):
+        return None
+    return (sep if sep is not None else b" ").join(fields[i - 1] for i in idx)[:KEY_MAX]
