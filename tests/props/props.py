@@ -1225,15 +1225,7 @@ def check(c, o, baseline_kb):
     if J["queue_capacity"] != want_cap:
         P.append("queue_capacity %r, want %r" % (J["queue_capacity"], want_cap))
     if J["queue_capacity"] is not None and J["queue_max"] > J["queue_capacity"]:
-        # A known bug of weir: under drop-oldest, records waiting for their
-        # key count in the queue but are not evicted, so a push goes over
-        # -c (src/queue.c queue_push_evict). What still holds is the bound
-        # on popped records: -c + workers + 1 waiting, plus -c queued.
-        if c.lanes and c.policy == "drop-oldest" and \
-                J["queue_max"] <= 2 * J["queue_capacity"] + J["workers_requested"] + 1:
-            c.known_over = True
-        else:
-            P.append("queue_max %d > queue_capacity %d" % (J["queue_max"], J["queue_capacity"]))
+        P.append("queue_max %d > queue_capacity %d" % (J["queue_max"], J["queue_capacity"]))
     if J["queue_capacity_bytes"] != (c.cap_bytes if c.cap_bytes is not None else 64 * M):
         P.append("queue_capacity_bytes %r" % J["queue_capacity_bytes"])
     if J["workers_requested"] != c.j_eff:
@@ -1613,8 +1605,7 @@ def main():
                     ("--key-sticky", c.key_sticky), ("lanes", c.lanes),
                     ("keyed shape", c.shape == "keyed"),
                     ("unkeyed exact", getattr(c, "unkeyed_exact", False)),
-                    ("key order checked", getattr(c, "key_order_checked", False)),
-                    ("queue_max over -c (known bug)", getattr(c, "known_over", False))) if v)
+                    ("key order checked", getattr(c, "key_order_checked", False))) if v)
             if o is not None:
                 cover["exit"][str(o.code)] += 1
                 if o.sig_sent:
