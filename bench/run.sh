@@ -659,11 +659,11 @@ k3() {
 	# Unkeyed, on the last file: its sleeps are every file's.
 	uf=${files[-1]}
 	bench_group K3 "$reps" "@W@ -q -u -j $K3_J $co < $uf > $DATA/.k3-u.out" "${cmds[@]}"
-	k3_check unkeyed "$DATA/.k3-u.out" "$uf" sort 'every record once'
+	k3_check "K3, unkeyed" "$DATA/.k3-u.out" "$uf" sort 'every record once'
 	ust=$CMP_STATUS
 	for i in "${!keys[@]}"; do
 		k=${keys[i]}
-		k3_check "$k keys" "$DATA/.k3-$k.out" "${files[i]}" 'sort -s -k1,1' \
+		k3_check "K3-keys$k" "$DATA/.k3-$k.out" "${files[i]}" 'sort -s -k1,1' \
 			"every record once, each key's in input order"
 		[[ $ust != MISMATCH ]] || CMP_STATUS=MISMATCH
 		pair_row "K3-keys$k" $((i + 1)) 0 - "$(fsize "${files[i]}")" "$N_K3"
@@ -679,16 +679,16 @@ k3_bound() {
 		END { b = t / j; for (k in s) if (s[k] > b) b = s[k]; printf "%.2f", b / 1e6 }' "$1"
 }
 
-# k3_check WHAT OUT IN SORT PROMISE: OUT through SORT must be IN through
+# k3_check LABEL OUT IN SORT PROMISE: OUT through SORT must be IN through
 # SORT (a co-process that echoes changes nothing; sort -s -k1,1 keeps each
 # key's records in the order written); sets CMP_STATUS for the next row.
 k3_check() {
 	if cmp -s <($4 "$2") <($4 "$3"); then
 		CMP_STATUS=same
-		NOTES+=("K3, $1: the last round's output through \`$4\` is the input through it: $5")
+		NOTES+=("$1: the last round's output through \`$4\` is the input through it: $5")
 	else
-		warn "K3, $1: OUTPUT MISMATCH: $2 against $3 (through $4)"
-		NOTES+=("**K3, $1: OUTPUT MISMATCH**: the last round's output through \`$4\` differs from the input through it")
+		warn "$1: OUTPUT MISMATCH: $2 against $3 (through $4)"
+		NOTES+=("**$1: OUTPUT MISMATCH**: the last round's output through \`$4\` differs from the input through it")
 		MISMATCHES=$((MISMATCHES + 1))
 		CMP_STATUS=MISMATCH
 	fi
