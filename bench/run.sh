@@ -13,8 +13,8 @@
 #   WEIR=path       weir binary (default ./weir)
 #   REPS=n          timed rounds per scenario (default 5; 3 with QUICK=1)
 #   QUICK=1         small inputs, REPS=3: a smoke run
-#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, D1, P3 P4 P7, Z1 Z2 Z3
-#                   Zmem, O1, N1 N2)
+#   SCENARIOS="S1 P3"  subset to run (default all: S1..S8, D1, K1 K2 K3, P3 P4
+#                   P7, Z1 Z2 Z3 Zmem, O1, N1 N2)
 #   NATSTOOL=path   natstool for N1, N2 (default: next to WEIR, else
 #                   build/release/natstool)
 #   RESULTS=file    where to write the markdown report (default bench/RESULTS.md)
@@ -28,7 +28,7 @@ export LC_ALL=C
 WEIR=${WEIR:-./weir}
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then REPS=${REPS:-3}; else REPS=${REPS:-5}; fi
-ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 D1 P3 P4 P7 Z1 Z2 Z3 Zmem O1 N1 N2"
+ALL_SCENARIOS="S1 S2 S3 S4 S5 S6 S7 S8 D1 K1 K2 K3 P3 P4 P7 Z1 Z2 Z3 Zmem O1 N1 N2"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 SEED=${SEED:-}
@@ -39,14 +39,18 @@ GREP_RE='[Qq]uartz|zebra[0-9]'
 if [[ $QUICK == 1 ]]; then
 	N_L100=200000 N_SHORT=2000000 N_RAND=10000 N_SPIN=20000 N_LAT=1000
 	STALL_S=1 HEAD_SLEEP_S=1 N_EXEC=300 N_COPROC=20000 N_NATS=100000
+	N_KEYED=100000 N_SHARD=20000 N_K3=1000
 else
 	N_L100=2000000 N_SHORT=20000000 N_RAND=100000 N_SPIN=100000 N_LAT=3000
 	STALL_S=3 HEAD_SLEEP_S=3 N_EXEC=3000 N_COPROC=100000 N_NATS=1000000
+	N_KEYED=1000000 N_SHARD=200000 N_K3=10000
 fi
 # S6-slow-head-exec: N_BIG records of BIG_LEN bytes (delimiter included).
 N_BIG=256 BIG_LEN=262144
 # Z rows: the zstd level of the compressed input and of both compressors.
 ZLEVEL=3
+# K rows: keys in the K1, K2 input; K3's key counts, workers, work per record.
+N_KEYS=1000 K3_KEYS="1 2 5 10 20 1000" K3_J=32 K3_MAX_US=5000
 # O1-long: the lines100 file this many times over, through a pipe, so the
 # run lasts long enough for the monitor to fire (as a brace expansion).
 O1_COPIES='{,,,,}'
@@ -120,6 +124,43 @@ zstfile() {
 	if [[ ! -s $f || $1 -nt $f ]]; then
 		log "compressing $1 with zstd -$2"
 		zstd -q -"$2" -c -- "$1" >"$f.tmp"
+		mv "$f.tmp" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# The K inputs take their keys (and K3 its sleeps) from the Park-Miller
+# generator, x = x * 16807 mod (2^31 - 1) from x = 1: its products stay
+# below 2^46, exact in any awk's doubles, so the bytes are the same on every
+# machine.
+
+# keyfile N K: print the path of N lines100 lines, each after a key of K
+# (k0..k<K-1>, pseudo-random) and a tab, making it if absent. GNU parallel's
+# --shard splits columns at tabs unless told otherwise, weir's --key 1 at
+# blanks: with a tab after the key both see the same key.
+keyfile() {
+	local f=$DATA/keyed-$1-$2${SEED:+-s$SEED}.txt
+	if [[ ! -s $f ]]; then
+		log "generating $f"
+		"$DATA/gen" ${SEED:+--seed "$SEED"} lines100 "$1" |
+			awk -v k="$2" 'BEGIN { x = 1 }
+				{ x = (x * 16807) % 2147483647; printf "k%d\t%s\n", x % k, $0 }' >"$f.tmp"
+		mv "$f.tmp" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# k3file N K: print the path of N records "kKEY<tab>RECNO<tab>US", a key of
+# K and a sleep of 0..K3_MAX_US microseconds, both pseudo-random, making it
+# if absent. The sleeps are the same whatever K.
+k3file() {
+	local f=$DATA/k3-$1-$2.txt
+	if [[ ! -s $f ]]; then
+		log "generating $f"
+		awk -v n="$1" -v k="$2" -v m="$K3_MAX_US" 'BEGIN { x = 1
+			for (i = 1; i <= n; i++) {
+				x = (x * 16807) % 2147483647; us = x % (m + 1)
+				x = (x * 16807) % 2147483647; printf "k%d\t%d\t%d\n", x % k, i, us } }' >"$f.tmp"
 		mv "$f.tmp" "$f"
 	fi
 	printf '%s\n' "$f"
@@ -398,7 +439,7 @@ write_results() {
 		done
 		printf '\nratio = weir time ÷ peer time, median of the per-round ratios '
 		printf '(S5: -j2 ÷ -j1; S6, Zmem: peak RSS ÷ bound; S7: p99 latency; '
-		printf 'O1: with ÷ without the live figures; N1: no ratio, messages/s against the target, '
+		printf 'K1, K3: with ÷ without --key; O1: with ÷ without the live figures; N1: no ratio, messages/s against the target, '
 		printf 'and for information weir ÷ natstool get; N2: two weirs ÷ one).\n\n'
 		printf '%s\n' "$TABLE_HEAD"
 		printf '%s\n' "${ROWS[@]}"
@@ -540,6 +581,117 @@ d1() {
 	done
 	rm -f "$DATA/.d1"
 	NOTES+=("D1: weir s and peer s are the producer's times (until its last write returns), not the runs'")
+}
+
+# K rows: keys. K1: what --key costs on a cheap stage; K2: against GNU
+# parallel --pipe --shard, the nearest a user has at hand; K3: how keys
+# bound the parallelism of slow work, in the shape of Confluent
+# parallel-consumer's table.
+
+# add_input FILE: list FILE in INPUTS (once).
+add_input() { [[ " ${INPUTS[*]} " == *" $1 "* ]] || INPUTS+=("$1"); }
+
+# key_order TEMPLATE FILE: "kept" when TEMPLATE's output, sorted stably by
+# key (so each key's records stay in the order written), is FILE upcased
+# sorted the same way: every record once, each key's in input order.
+# (tr's ranges are ASCII under LC_ALL=C, as weir's upper.)
+# shellcheck disable=SC2018,SC2019
+key_order() {
+	if cmp -s <(eval "$(expand "$1")" | sort -s -k1,1) <(tr a-z A-Z <"$2" | sort -s -k1,1); then
+		printf kept
+	else
+		printf 'not kept'
+	fi
+}
+
+k1() {
+	local f b n
+	f=$(keyfile "$N_KEYED" "$N_KEYS")
+	add_input "$f"
+	b=$(fsize "$f") n=$N_KEYED
+	bench_group K1 "$REPS" \
+		"@W@ -q -u -j2 --key 1 -e upper < $f > /dev/null" \
+		"@W@ -q -u -j2 -e upper < $f > /dev/null"
+	# A stable sort by key leaves each key's records in the order written:
+	# the same as tr's when weir kept every key's order.
+	same_output K1 "@W@ -q -u -j2 --key 1 -e upper < $f | sort -s -k1,1" \
+		"tr a-z A-Z < $f | sort -s -k1,1"
+	pair_row K1 0 1 1.15 "$b" "$n"
+}
+
+# K2: --shard sends all lines of a key to one of -j jobs, a long-lived tr
+# each. Its output order is not weir's, so the check compares sorted
+# outputs; whether each side kept every key's order is a note.
+k2() {
+	local f b n reps=$REPS
+	((reps <= 3)) || reps=3
+	f=$(keyfile "$N_SHARD" "$N_KEYS")
+	add_input "$f"
+	b=$(fsize "$f") n=$N_SHARD
+	local w="@W@ -q -u -j2 --key 1 -e upper < $f"
+	local par="parallel --pipe --shard 1 -j2 tr a-z A-Z < $f"
+	if ! have parallel; then
+		peer_skip K2 "$w > /dev/null" "$par > /dev/null" parallel 0.05
+		return
+	fi
+	bench_group K2 "$reps" "$w > /dev/null" "$par > /dev/null"
+	same_output K2 "$w | sort" "$par | sort"
+	pair_row K2 0 1 0.05 "$b" "$n"
+	NOTES+=("K2: each key's records in input order: weir $(key_order "$w" "$f"), GNU parallel --shard $(key_order "$par" "$f") (outputs sorted stably by key against \`tr a-z A-Z\` of the input sorted the same way)")
+}
+
+# K3: N_K3 records of 0..5 ms of work each (a sleep, K3_MAX_US at most),
+# through a perl co-process per worker, at -u -j K3_J: unkeyed, then keyed
+# with each key count of K3_KEYS. Each run writes to a file of its own,
+# checked after the rounds (the last round's output).
+k3() {
+	local reps=$REPS k i f uf ust bounds='' keys files=() cmds=()
+	((reps <= 3)) || reps=3
+	local co="--coproc -- perl -ne 'BEGIN { \$| = 1 } select undef, undef, undef, (split)[2] / 1e6; print'"
+	read -ra keys <<<"$K3_KEYS"
+	for k in "${keys[@]}"; do
+		f=$(k3file "$N_K3" "$k")
+		add_input "$f"
+		files+=("$f")
+		cmds+=("@W@ -q -u -j $K3_J --key 1 $co < $f > $DATA/.k3-$k.out")
+		bounds+="$(k3_bound "$f" "$K3_J") s at $k, "
+	done
+	# Unkeyed, on the last file: its sleeps are every file's.
+	uf=${files[-1]}
+	bench_group K3 "$reps" "@W@ -q -u -j $K3_J $co < $uf > $DATA/.k3-u.out" "${cmds[@]}"
+	k3_check "K3, unkeyed" "$DATA/.k3-u.out" "$uf" sort 'every record once'
+	ust=$CMP_STATUS
+	for i in "${!keys[@]}"; do
+		k=${keys[i]}
+		k3_check "K3-keys$k" "$DATA/.k3-$k.out" "${files[i]}" 'sort -s -k1,1' \
+			"every record once, each key's in input order"
+		[[ $ust != MISMATCH ]] || CMP_STATUS=MISMATCH
+		pair_row "K3-keys$k" $((i + 1)) 0 - "$(fsize "${files[i]}")" "$N_K3"
+	done
+	NOTES+=("K3: peer = the same run without --key; ratio = keyed ÷ unkeyed, for information. -j $K3_J: more workers than the 20 keys of the largest small key count, so up to 20 keys the keys alone bound the run (a key's records run one at a time), and at 1000 keys the ratio shows what keys cost when they hardly bind. Least possible time by key count (the larger of the busiest key's total sleep and the total sleep ÷ $K3_J): ${bounds%, }; the sleeps add up to $(k3_bound "$uf" 1) s")
+	rm -f "$DATA"/.k3-*.out
+}
+
+# k3_bound FILE J: the least time, s, for FILE's sleeps on J workers with
+# a key's records one at a time: the busiest key's sum, or the total ÷ J.
+k3_bound() {
+	awk -F '\t' -v j="$2" '{ s[$1] += $3; t += $3 }
+		END { b = t / j; for (k in s) if (s[k] > b) b = s[k]; printf "%.2f", b / 1e6 }' "$1"
+}
+
+# k3_check LABEL OUT IN SORT PROMISE: OUT through SORT must be IN through
+# SORT (a co-process that echoes changes nothing; sort -s -k1,1 keeps each
+# key's records in the order written); sets CMP_STATUS for the next row.
+k3_check() {
+	if cmp -s <($4 "$2") <($4 "$3"); then
+		CMP_STATUS=same
+		NOTES+=("$1: the last round's output through \`$4\` is the input through it: $5")
+	else
+		warn "$1: OUTPUT MISMATCH: $2 against $3 (through $4)"
+		NOTES+=("**$1: OUTPUT MISMATCH**: the last round's output through \`$4\` differs from the input through it")
+		MISMATCHES=$((MISMATCHES + 1))
+		CMP_STATUS=MISMATCH
+	fi
 }
 
 # s6_row SCEN CAP_MIB TEMPLATE [SKIP_REASON]: one run under GNU time; ratio =
@@ -1227,9 +1379,9 @@ n2() { n_rows; }
 
 for s in $SCENARIOS; do
 	case $s in
-	S[1-8] | D1 | P3 | P4 | P7 | Z[1-3] | Zmem | O1 | N1 | N2) ;;
+	S[1-8] | D1 | K[1-3] | P3 | P4 | P7 | Z[1-3] | Zmem | O1 | N1 | N2) ;;
 	*)
-		printf 'bench: unknown scenario %s (expected S1..S8, D1, P3, P4, P7, Z1..Z3, Zmem, O1, N1, N2)\n' "$s" >&2
+		printf 'bench: unknown scenario %s (expected S1..S8, D1, K1..K3, P3, P4, P7, Z1..Z3, Zmem, O1, N1, N2)\n' "$s" >&2
 		exit 2
 		;;
 	esac
