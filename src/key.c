@@ -262,6 +262,45 @@ bool key_of(const struct key_spec *k, const char *p, size_t n, struct key_buf *b
     return found;
 }
 
+/* Whether field idx (1-based) of p[0..n) exists. */
+static bool has_field(const struct key_spec *k, const char *p, size_t n, unsigned idx)
+{
+    const char *end = p + n;
+    if (k->has_sep) { /* idx - 1 separators */
+        for (unsigned i = 1; i < idx; i++) {
+            const char *s = memchr(p, k->sep, (size_t)(end - p));
+            if (!s)
+                return false;
+            p = s + 1;
+        }
+        return true;
+    }
+    for (unsigned i = 1;; i++) { /* runs of blanks */
+        while (p < end && blank(*p))
+            p++;
+        if (p == end)
+            return false;
+        if (i == idx)
+            return true;
+        while (p < end && !blank(*p))
+            p++;
+    }
+}
+
+bool key_present(const struct key_spec *k, const char *p, size_t n)
+{
+    if (k->kind != KEY_FIELDS) {
+        struct key_buf buf;
+        const char *key;
+        size_t len;
+        return key_of(k, p, n, &buf, &key, &len);
+    }
+    for (unsigned i = 0; i < k->nfields; i++)
+        if (!has_field(k, p, n, k->fields[i]))
+            return false;
+    return true;
+}
+
 bool key_of_subject(const struct key_spec *k, const char *subj, size_t n, const char **key,
                     size_t *len)
 {

@@ -51,6 +51,10 @@ struct key_buf {
 bool key_of(const struct key_spec *k, const char *p, size_t n, struct key_buf *buf,
             const char **key, size_t *len);
 
+/* Whether payload p[0..n) has a key, as key_of says, without finding it:
+ * for counting the unkeyed where the key itself is not needed. */
+bool key_present(const struct key_spec *k, const char *p, size_t n);
+
 /* The key of a message whose subject is subj[0..n). */
 bool key_of_subject(const struct key_spec *k, const char *subj, size_t n, const char **key,
                     size_t *len);

@@ -111,6 +111,16 @@ static int take(struct pool *p, struct stage_take t, struct batch **b)
     return rc;
 }
 
+/* --key with built-in operations: only the records without a key to count. */
+static void count_unkeyed(struct pool *p, const struct batch *b)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n += !key_present(p->key, b->chunk->data + b->recs[i].off, b->recs[i].len);
+    if (n)
+        atomic_fetch_add_explicit(&p->unkeyed, n, memory_order_relaxed);
+}
+
 /* Runs b's stage and hands b to the output. */
 static void work(struct worker *w, struct batch *b)
 {
@@ -122,21 +132,10 @@ static void work(struct worker *w, struct batch *b)
         if (rc)
             fail_whole(p, b, rc);
     }
+    if (p->key && !p->lanes) /* after the stage: its bytes are in the cache now */
+        count_unkeyed(p, b);
     on_error(p, b);
     output_deliver(p->out, b);
-}
-
-/* --key with built-in operations: only the records without a key to count. */
-static void count_unkeyed(struct pool *p, const struct batch *b)
-{
-    struct key_buf kb;
-    const char *k;
-    size_t len;
-    uint64_t n = 0;
-    for (size_t i = 0; i < b->n; i++)
-        n += !key_of(p->key, b->chunk->data + b->recs[i].off, b->recs[i].len, &kb, &k, &len);
-    if (n)
-        atomic_fetch_add_explicit(&p->unkeyed, n, memory_order_relaxed);
 }
 
 /* The key of record i of b; *found: it had one. */
@@ -208,11 +207,8 @@ static void *worker_main(void *arg)
     if (p->lanes)
         work_keyed(w);
     else
-        while (take(p, t, &b) == 0) {
-            if (p->key)
-                count_unkeyed(p, b);
+        while (take(p, t, &b) == 0)
             work(w, b);
-        }
     stage_close(w->stage); /* its children end before the summary */
     w->stage = NULL;
     if (atomic_fetch_sub(&p->running, 1) == 1) { /* the last one out */

@@ -48,6 +48,31 @@ static void test_fields(void)
     is_str(key_str("1,5", false, 0, "x y z"), "-", "N,M: one missing field: no key");
 }
 
+/* key_present agrees with key_of on every record and spec. */
+static void test_present(void)
+{
+    static const char *const specs[] = {"1", "2", "3", "1,3", "re:x([0-9])"};
+    static const char *const recs[] = {"",     "  ",   "a", " a b", "a\tb  c",
+                                       "x1 y", "a,,c", ",", "a,b"};
+    int bad = 0;
+    for (int sep = 0; sep < 2; sep++)
+        for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+            struct key_spec *k;
+            char msg[128];
+            if (key_spec_parse(specs[i], sep, ',', &k, msg, sizeof msg) != 0)
+                continue;
+            for (size_t j = 0; j < sizeof recs / sizeof recs[0]; j++) {
+                struct key_buf buf;
+                const char *key;
+                size_t len, n = strlen(recs[j]);
+                if (key_present(k, recs[j], n) != key_of(k, recs[j], n, &buf, &key, &len))
+                    bad++;
+            }
+            key_spec_free(k);
+        }
+    is_int(bad, 0, "key_present says what key_of says, for every spec and record");
+}
+
 static void test_regex(void)
 {
     is_str(key_str("re:user=([a-z]+)", false, 0, "t=1 user=bob op=x"), "bob", "re: first group");
@@ -121,6 +146,7 @@ static void test_hash(void)
 int main(void)
 {
     test_fields();
+    test_present();
     test_regex();
     test_subject();
     test_bad_specs();
