@@ -234,7 +234,8 @@ static int evict_head(struct queue *q, size_t k, struct batch ***list)
 static struct batch *evict_own(struct queue *q, struct batch *b, struct batch ***tail, int *rc)
 {
     size_t k = 0, n = q->count + b->n, bytes = q->bytes + b->bytes;
-    while (k < b->n && (n > q->capacity || bytes > q->capacity_bytes)) {
+    size_t keep = q->count == 0; /* an empty queue takes one record, however big */
+    while (k + keep < b->n && (n > q->capacity || bytes > q->capacity_bytes)) {
         bytes -= batch_rec_size(b, k++);
         n--;
     }
