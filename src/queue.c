@@ -124,7 +124,7 @@ void queue_account(struct queue *q)
     depth_pass(&q->depth, q->count, is_full(q), now_ns());
 }
 
-static void append(struct queue *q, struct batch *b)
+void queue_append(struct queue *q, struct batch *b)
 {
     b->next = NULL;
     b->t_queued = q->depth.t_last; /* queue_account() has just read the clock */
@@ -166,7 +166,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
         size_t k = q->closed ? 0 : fits(q, b);
         if (k == b->n) {
             queue_account(q);
-            append(q, b);
+            queue_append(q, b);
             admitted += (long)k;
             *bp = NULL;
             break;
@@ -176,7 +176,7 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
             if (h) {
                 batch_compact(h); /* on failure it just stays in the big chunk */
                 queue_account(q);
-                append(q, h);
+                queue_append(q, h);
                 admitted += (long)k;
                 continue;
             }
@@ -203,94 +203,6 @@ long queue_push(struct queue *q, struct batch **bp, int64_t deadline)
     }
     sync_unlock(&q->mu);
     return admitted;
-}
-
-/* Moves the first k records of the queue's head batch to *list. */
-static int evict_head(struct queue *q, size_t k, struct batch ***list)
-{
-    struct batch *h = q->head, *e;
-    if (k >= h->n) {
-        q->head = h->next;
-        if (!q->head)
-            q->tail = NULL;
-        e = h;
-    } else {
-        e = batch_split(h, k);
-        if (!e)
-            return -ENOMEM;
-    }
-    q->count -= e->n;
-    q->bytes -= e->bytes;
-    e->next = NULL;
-    **list = e;
-    *list = &e->next;
-    return 0;
-}
-
-/* Nothing queued is left to evict and b still does not fit: records
- * waiting for their key (--key) fill the bounds. b's own oldest records
- * give way, listed at *tail; returns what of b is left to append (NULL:
- * none; on -ENOMEM in *rc, b whole). Under the lock. */
-static struct batch *evict_own(struct queue *q, struct batch *b, struct batch ***tail, int *rc)
-{
-    size_t k = 0, n = q->count + b->n, bytes = q->bytes + b->bytes;
-    size_t keep = q->count == 0; /* an empty queue takes one record, however big */
-    while (k + keep < b->n && (n > q->capacity || bytes > q->capacity_bytes)) {
-        bytes -= batch_rec_size(b, k++);
-        n--;
-    }
-    if (k == 0)
-        return b;
-    struct batch *gone = k == b->n ? b : batch_split(b, k);
-    if (!gone) {
-        *rc = -ENOMEM;
-        return b;
-    }
-    gone->next = NULL;
-    **tail = gone;
-    *tail = &gone->next;
-    return gone == b ? NULL : b;
-}
-
-int queue_push_evict(struct queue *q, struct batch *b, struct batch **evicted)
-{
-    struct batch **tail = evicted;
-    *evicted = NULL;
-    /* b alone over the bounds: its own oldest records give way */
-    size_t drop = b->n > q->capacity ? b->n - q->capacity : 0;
-    size_t bytes = b->bytes;
-    for (size_t i = 0; i < drop; i++)
-        bytes -= batch_rec_size(b, i);
-    while (drop + 1 < b->n && bytes > q->capacity_bytes)
-        bytes -= batch_rec_size(b, drop++);
-    struct batch *own = NULL; /* b's own oldest records, listed after the queue's */
-    if (drop && !(own = batch_split(b, drop)))
-        return -ENOMEM;
-    int rc = 0;
-    sync_lock(&q->mu);
-    queue_account(q);
-    while (q->head && (q->count + b->n > q->capacity || q->bytes + b->bytes > q->capacity_bytes)) {
-        size_t need_n = q->count + b->n > q->capacity ? q->count + b->n - q->capacity : 0;
-        size_t over =
-            q->bytes + b->bytes > q->capacity_bytes ? q->bytes + b->bytes - q->capacity_bytes : 0;
-        size_t k = 0, freed = 0;
-        struct batch *h = q->head;
-        while (k < h->n && (k < need_n || freed < over))
-            freed += batch_rec_size(h, k++);
-        rc = evict_head(q, k, &tail);
-        if (rc)
-            break;
-    }
-    if (rc == 0)
-        b = evict_own(q, b, &tail, &rc); /* NULL: all of it gave way */
-    if (rc == 0 && b)
-        append(q, b);
-    sync_unlock(&q->mu);
-    if (own) {
-        own->next = NULL;
-        *tail = own;
-    }
-    return rc;
 }
 
 /* Takes up to max_records (0: all) of the head batch, splitting it when
@@ -347,6 +259,18 @@ static struct batch *take_block(struct queue *q, size_t max_records, size_t max_
     return list;
 }
 
+void queue_wait_work(struct queue *q, int64_t *spin_until)
+{
+    bool idle = !q->head; /* waiting for work, not for a slot */
+    q->idle += idle;
+    if (idle)
+        atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
+    if (q->want_idle && q->idle >= q->want_idle)
+        pthread_cond_broadcast(&q->room);
+    queue_wait_on(q, &q->work, NS_FOREVER, spin_until);
+    q->idle -= idle;
+}
+
 static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait, struct batch **out)
 {
     int rc = 0;
@@ -357,14 +281,7 @@ static int pop(struct queue *q, size_t max_records, size_t max_bytes, bool wait,
             rc = -EAGAIN;
             goto out;
         }
-        bool idle = !q->head; /* waiting for work, not for a slot */
-        q->idle += idle;
-        if (idle)
-            atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
-        if (q->want_idle && q->idle >= q->want_idle)
-            pthread_cond_broadcast(&q->room);
-        queue_wait_on(q, &q->work, NS_FOREVER, &spin_until);
-        q->idle -= idle;
+        queue_wait_work(q, &spin_until);
     }
     if (q->aborted || !q->head) {
         rc = -EPIPE;

@@ -1,6 +1,6 @@
-/* queue_int.h - the queue's insides, shared by queue.c and queue_keyed.c
- * (the pop through a --key gate) only. Everything here is used with q->mu
- * held. */
+/* queue_int.h - the queue's insides, shared by queue.c, queue_keyed.c (the
+ * pop through a --key gate) and queue_evict.c (drop-oldest's push) only. Everything here is used
+ * with q->mu held. */
 #ifndef WEIR_QUEUE_INT_H
 #define WEIR_QUEUE_INT_H
 
@@ -39,6 +39,11 @@ struct queue {
 /* Waits on cv until signalled or `deadline`, spinning first for poppers
  * (spin_until non-NULL); see queue.c. */
 void queue_wait_on(struct queue *q, pthread_cond_t *cv, int64_t deadline, int64_t *spin_until);
+/* A popper waits for work (or a free in-flight slot), counted idle when
+ * the queue is empty (queue_idle_events, queue_wait_idle). */
+void queue_wait_work(struct queue *q, int64_t *spin_until);
+/* Appends b (all of it) to the queue, waking a popper. */
+void queue_append(struct queue *q, struct batch *b);
 /* Wakes the pusher when the room it waits for is there. */
 void queue_room_freed(struct queue *q);
 /* Depth statistics: called before every change. */

@@ -86,14 +86,7 @@ int queue_pop_for(struct queue *q, unsigned w, size_t max_records, size_t max_by
                 break;
             continue;
         }
-        bool idle = !q->head;
-        q->idle += idle;
-        if (idle)
-            atomic_fetch_add_explicit(&q->idle_events, 1, memory_order_relaxed);
-        if (q->want_idle && q->idle >= q->want_idle)
-            pthread_cond_broadcast(&q->room);
-        queue_wait_on(q, &q->work, NS_FOREVER, &spin_until);
-        q->idle -= idle;
+        queue_wait_work(q, &spin_until);
     }
     if (rc == 0 && q->head && q->out - q->parked < q->inflight)
         pthread_cond_signal(&q->work); /* pass the wake-up on */
