@@ -91,7 +91,7 @@ static int spawn_attrs(posix_spawnattr_t *at)
 int child_spawn(struct child *c, char *const argv[], char *const envp[], bool feed)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1};
-    *c = (struct child){.pid = 0, .in = -1, .out = -1};
+    *c = (struct child){.pid = 0, .in = -1, .out = -1, .sent = 0};
     if ((feed && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0) {
         int rc = -errno;
         close_fd(&in[0]);
@@ -303,6 +303,9 @@ int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *o
                 rc = -EFBIG;
         }
     }
+    for (size_t k = 0; k < i; k++)
+        off += in[k].iov_len;
+    c->sent = off;
     if (rc) {
         child_kill(c, SIGKILL);
         child_finish(c, 0);

@@ -18,9 +18,10 @@
 #include <sys/uio.h>
 
 struct child {
-    pid_t pid; /* 0: none */
-    int in;    /* our end of its stdin, or -1 */
-    int out;   /* our end of its stdout, or -1 */
+    pid_t pid;   /* 0: none */
+    int in;      /* our end of its stdin, or -1 */
+    int out;     /* our end of its stdout, or -1 */
+    size_t sent; /* bytes child_run wrote to its stdin */
 };
 
 /* A growable byte buffer (a job's output). */
@@ -68,7 +69,8 @@ int child_finish(struct child *c, int64_t deadline);
  * closes it (a child that does not read it is no error), and collects its
  * stdout in *out until end of file, polling both so neither side can
  * deadlock. More than out_max bytes of output, or the deadline passing,
- * kills its group. Returns the wait status, -EFBIG, -ETIMEDOUT or -errno. */
+ * kills its group. Returns the wait status, -EFBIG, -ETIMEDOUT or -errno;
+ * c->sent tells how much of `in` it took. */
 int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *out, size_t out_max,
               int64_t deadline);
 

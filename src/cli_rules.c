@@ -259,7 +259,9 @@ static int parse_job_failures(const struct cli_args *a, struct options *o)
     int i = -1;
     if (!o->command)
         return cli_refuse_without(
-            "a COMMAND", (const struct cli_value *[]){&a->jtmo, &a->retries, &a->onerr}, 3);
+            "a COMMAND", (const struct cli_value *[]){&a->jtmo, &a->retries, &a->onerr, &a->joblog},
+            4);
+    o->joblog_path = a->joblog.count ? a->joblog.sval[0] : NULL;
     if (a->jtmo.count) {
         const char *d = a->jtmo.sval[0];
         int64_t ns;

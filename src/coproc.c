@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "child.h"
 #include "common.h"
+#include "joblog.h"
 #include "options.h"
 #include "report.h"
 #include "run.h"
@@ -140,6 +141,27 @@ static int start(struct coproc *x, struct pass *r)
     return rc;
 }
 
+/* --joblog: the line of record `answered`, awaited since r->head_t, which
+ * got `received` bytes of reply; status as joblog_status takes it. */
+static void log_head(struct coproc *x, const struct pass *r, int status, size_t received)
+{
+    if (!x->env.joblog)
+        return;
+    size_t len = r->b->recs[r->answered].len + 1; /* with its delimiter */
+    struct joblog_entry e = {
+        .seq = r->b->recno0 + r->answered,
+        .worker = x->env.worker,
+        .start = r->head_t,
+        .end = now_ns(),
+        .sent = r->sent > r->answered ? len : r->sent_off,
+        .received = received,
+        .attempt = r->tries + 1,
+        .command = x->env.o->command,
+    };
+    joblog_status(&e, status);
+    joblog_write(x->env.joblog, &e); /* an error shows at the end (pipeline.c) */
+}
+
 /* The record awaited failed (rc: a wait status or -errno): kill and reap
  * the co-process, then retry the record or fail it; the records written
  * after it will be sent again to the next co-process. */
@@ -152,6 +174,7 @@ static int head_failed(struct coproc *x, struct pass *r, int rc)
         rc = st;
     struct batch *b = r->b;
     uint64_t recno = b->recno0 + r->answered;
+    log_head(x, r, rc, x->pending.len);
     r->sent = r->answered;
     r->sent_off = 0;
     if (run_signal(x->env.run)) { /* interrupted: the rest is shed */
@@ -213,6 +236,7 @@ static int take_replies(struct coproc *x, struct pass *r)
         memcpy(r->out.p + r->out.len, x->pending.p + used, len);
         r->out.len += len;
         r->b->n_out++;
+        log_head(x, r, 0, len);
         r->answered++;
         r->tries = 0;
         r->head_t = now_ns();

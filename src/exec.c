@@ -21,8 +21,9 @@
 #include "batch.h"
 #include "child.h"
 #include "common.h"
-#include "options.h"
+#include "joblog.h"
 #include "key.h"
+#include "options.h"
 #include "run.h"
 #include "stage.h"
 
@@ -117,20 +118,25 @@ static int set_args(struct exec *x, const char *p, size_t len)
     return 0;
 }
 
-/* One job: the child fed `in`, its output appended to x->out. The wait
- * status, or -errno. */
-static int job(struct exec *x, const struct iovec *in, size_t nin)
+/* One job: the child fed `in`, its output appended to x->out; its
+ * times and byte counts in *e. The wait status, or -errno. */
+static int job(struct exec *x, const struct iovec *in, size_t nin, struct joblog_entry *e)
 {
     struct child c;
+    size_t before = x->out.len;
+    e->start = now_ns();
     int rc = child_spawn(&c, x->argv, x->envp, nin > 0);
-    if (rc)
-        return rc;
-    atomic_store(x->env.child, c.pid);
-    if (run_signal(x->env.run)) /* a signal came before we were listed */
-        child_kill(&c, run_signal(x->env.run));
-    int64_t jt = x->env.o->job_timeout_ns;
-    rc = child_run(&c, in, nin, &x->out, x->env.o->capacity_bytes, jt ? now_ns() + jt : 0);
-    atomic_store(x->env.child, 0);
+    if (rc == 0) {
+        atomic_store(x->env.child, c.pid);
+        if (run_signal(x->env.run)) /* a signal came before we were listed */
+            child_kill(&c, run_signal(x->env.run));
+        int64_t jt = x->env.o->job_timeout_ns;
+        rc = child_run(&c, in, nin, &x->out, x->env.o->capacity_bytes, jt ? now_ns() + jt : 0);
+        atomic_store(x->env.child, 0);
+        e->sent = c.sent;
+    }
+    e->end = now_ns();
+    e->received = x->out.len - before;
     return rc;
 }
 
@@ -143,7 +149,13 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
     unsigned char delim = x->env.o->delim;
     size_t start = x->out.len;
     for (unsigned attempt = 0;; attempt++) {
-        int st = job(x, in, nin);
+        struct joblog_entry e = {.seq = num, .worker = x->env.worker, .attempt = attempt + 1};
+        int st = job(x, in, nin, &e);
+        if (x->env.joblog) {
+            e.command = x->argv;
+            joblog_status(&e, st);
+            joblog_write(x->env.joblog, &e); /* an error shows at the end (pipeline.c) */
+        }
         if (st == 0) {
             if (!x->per_block && x->out.len > start && x->out.p[x->out.len - 1] != (char)delim) {
                 if (buf_reserve(&x->out, 1) != 0)

@@ -56,6 +56,7 @@ struct options {
     size_t block_records;       /* --pipe: most records in a block, 0 = no bound */
     int64_t job_timeout_ns;     /* exec/coproc/pipe: a job's time limit, 0 = none */
     unsigned retries;           /* retries of a failed record or block */
+    const char *joblog_path;    /* --joblog FILE: a line per external job, or NULL */
     enum on_error on_error;     /* what a failed record does to the run */
     enum decompress decompress; /* stdin: zstd by its magic, always, never */
     bool compress;              /* -z: stdout is one zstd frame */

@@ -36,6 +36,7 @@
 #include "broker.h"
 #include "common.h"
 #include "intake.h"
+#include "joblog.h"
 #include "monitor.h"
 #include "output.h"
 #include "pool.h"
@@ -62,6 +63,7 @@ struct pipeline {
     struct pool *workers;
     struct output *out;
     struct shed *shed;
+    struct joblog *joblog; /* --joblog, or NULL */
     struct monitor *monitor;
     struct broker *broker; /* --nats: JetStream in place of stdin or stdout, or NULL */
     /* threads */
@@ -90,6 +92,24 @@ static int open_shed(struct pipeline *p)
         return -ENOMEM;
     }
     return 0;
+}
+
+/* --joblog: opened before the stages, which write to it. */
+static int open_joblog(struct pipeline *p)
+{
+    int rc = p->o.joblog_path ? joblog_open(p->o.joblog_path, &p->joblog) : 0;
+    if (rc)
+        report_error(&p->rep, "--joblog %s: %s", p->o.joblog_path, strerror(-rc));
+    return rc;
+}
+
+/* Closes the joblog once no job runs; a line it could not write is an error. */
+static void close_joblog(struct pipeline *p)
+{
+    int rc = joblog_close(p->joblog);
+    p->joblog = NULL;
+    if (rc)
+        report_error(&p->rep, "--joblog %s: %s", p->o.joblog_path, strerror(-rc));
 }
 
 /* --nats: connected and set up before anything is read; with --from the
@@ -211,7 +231,9 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
         report_error(&p->rep, "cannot set up: %s", strerror(rc ? -rc : ENOMEM));
         goto fail;
     }
-    rc = pool_new(&p->o, p->run, &p->rep, &p->workers); /* bad options first: exit 2 */
+    if (open_joblog(p) != 0) /* only with a COMMAND, where pool_new finds no bad option */
+        goto fail;
+    rc = pool_new(&p->o, p->run, &p->rep, p->joblog, &p->workers); /* bad options: exit 2 */
     if (rc == -EINVAL)
         *exit_code = EXIT_USAGE;
     if (rc || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
@@ -240,6 +262,7 @@ void pipeline_free(struct pipeline *p)
     broker_free(p->broker); /* naks what is still held */
     queue_free(p->queue);
     shed_free(p->shed);
+    joblog_close(p->joblog);
     monitor_free(p->monitor);
     run_free(p->run);
     chunk_pool_free(p->pool); /* after everything holding chunks */
@@ -364,6 +387,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     if (p->reader_started)
         pthread_join(p->reader_tid, NULL);
     pool_join(p->workers);
+    close_joblog(p);
     if (!pool_started(p->workers))
         atomic_store(&p->t_end, now_ns());
     /* records left queued when stdout failed (or no worker started) */

@@ -236,7 +236,8 @@ static int open_lanes(struct pool *p, struct pool **out)
     return 0;
 }
 
-int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct pool **out)
+int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct joblog *joblog,
+             struct pool **out)
 {
     struct pool *p = calloc(1, sizeof *p);
     if (p && !(p->workers = calloc(o->workers, sizeof *p->workers))) {
@@ -267,6 +268,7 @@ int pool_new(const struct options *o, struct run *run, struct reporter *rep, str
             .warnings = &p->warnings,
             .hinted = &p->hinted,
             .key = p->key,
+            .joblog = joblog,
         };
         int rc = stage_open(kinds[o->mode], &env, &w->stage, msg, sizeof msg);
         if (rc == -EINVAL)

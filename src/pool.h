@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct joblog;
 struct options;
 struct output;
 struct pool;
@@ -29,8 +30,10 @@ struct shed;
 
 /* Opens every worker's stage (only as many as the stage needs), before
  * anything else is set up. 0 and *out; -EINVAL for bad options, -errno
- * otherwise, each reported on rep. o, run and rep outlive the pool. */
-int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct pool **out);
+ * otherwise, each reported on rep. o, run, rep and joblog (--joblog, the
+ * stages write to it; or NULL) outlive the pool. */
+int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct joblog *joblog,
+             struct pool **out);
 void pool_free(struct pool *p); /* after pool_join; NULL is fine */
 
 /* Workers the stage needs: -j, or 1 for the identity. */

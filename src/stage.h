@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct batch;
+struct joblog;
 struct key_spec;
 struct options;
 struct run;
@@ -34,6 +35,7 @@ struct stage_env {
     atomic_uint *warnings;      /* failure warnings printed so far (all workers) */
     atomic_bool *hinted;        /* a hint on using COMMAND was given (all workers); or NULL */
     const struct key_spec *key; /* --key: WEIR_KEY for the child (key.h); or NULL */
+    struct joblog *joblog;      /* --joblog: a line per job (joblog.h); or NULL */
 };
 
 /* What a worker takes from the queue at a time: at most `records` (0: no

@@ -251,6 +251,7 @@ value_flags() {
 @test "usage: --job-timeout without COMMAND" { usage_error '^weir: --job-timeout needs a COMMAND ' --job-timeout 1s; }
 @test "usage: --retries without COMMAND" { usage_error '^weir: --retries needs a COMMAND ' --retries 2; }
 @test "usage: --on-error without COMMAND" { usage_error '^weir: --on-error needs a COMMAND ' --on-error fail; }
+@test "usage: --joblog without COMMAND" { usage_error '^weir: --joblog needs a COMMAND ' --joblog j.log; }
 @test "usage: --job-timeout 0" { usage_error '^weir: --job-timeout: expected a duration above zero' --job-timeout 0 true; }
 @test "usage: --job-timeout 5parsecs" { usage_error '^weir: --job-timeout: expected a duration' --job-timeout 5parsecs true; }
 @test "usage: --job-timeout -1s" { usage_error '^weir: --job-timeout: expected a duration' --job-timeout=-1s true; }

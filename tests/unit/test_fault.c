@@ -85,7 +85,7 @@ static void test_stage_oom(const char *spec, struct chunk_pool *pool)
     atomic_int child = 0;
     atomic_uint warnings = 0;
     _Atomic uint64_t retried = 0;
-    struct stage_env env = {&o, 1, &child, NULL, &retried, &warnings, NULL, NULL};
+    struct stage_env env = {&o, 1, &child, NULL, &retried, &warnings, NULL, NULL, NULL};
     if (stage_open(&ops_kind, &env, &st, msg, sizeof msg) != 0) {
         ok(0, "%s: stage_open: %s", spec, msg);
         return;
