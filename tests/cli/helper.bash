@@ -81,6 +81,12 @@ now_ms() {
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 10 ms until it succeeds;
 # fails after SECONDS (may be fractional).
+# size_is FILE N: FILE holds exactly N bytes (for wait_until, which must
+# get a command to run again, not a size taken once).
+size_is() {
+    [ "$(stat -c %s "$1" 2>/dev/null)" = "$2" ]
+}
+
 wait_until() {
     local limit_ms start
     limit_ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')

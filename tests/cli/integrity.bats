@@ -44,7 +44,7 @@ load helper
 @test "SIGINT while an oversize record is arriving: counted, and the next append starts a new line" {
     start_weir --max-record 4 --rejects "$(T rej)" --stats json
     printf 'a\nxxxxxxxxxx' >&$W
-    wait_until 5 test "$(stat -c %s "$(T rej)" 2>/dev/null)" = 10 || fail "rejects: $(cat "$(T rej)")"
+    wait_until 5 size_is "$(T rej)" 10 || fail "rejects: $(cat "$(T rej)")"
     wait_until 5 lines_at_least 1 "$(T out)"
     kill -INT "$PID"
     RC=0
