@@ -72,11 +72,14 @@ static bool stopped(struct admit *a, enum outcome *as)
     return run_stopped(a->cfg.run, as);
 }
 
-/* What a record that cannot be admitted counts as. */
-static enum outcome refused(struct admit *a)
+/* What record b that cannot be admitted counts as; its reason is set. */
+static enum outcome refused(struct admit *a, struct batch *b)
 {
     enum outcome as;
-    stopped(a, &as);
+    if (stopped(a, &as) && !run_has(a->cfg.run, RUN_OVERLOAD)) /* fail's own stop: full */
+        b->reason = REASON_STOPPED;
+    else
+        b->reason = a->cfg.policy == POLICY_TIMEOUT ? REASON_DEADLINE : REASON_QUEUE_FULL;
     return as;
 }
 
@@ -156,6 +159,7 @@ static struct batch *pass_limiters(struct admit *a, struct batch **bp)
             run_stop(a->cfg.run, RUN_OVERLOAD);
             return NULL;
         case TOKEN_SHED: /* the records behind it would wait even longer */
+            b->reason = REASON_NO_TOKEN;
             shed_batch(a->cfg.shed, b, policy_shed_outcome(a->cfg.policy));
             *bp = NULL;
             return NULL;
@@ -179,6 +183,7 @@ static struct batch *pass_limiters(struct admit *a, struct batch **bp)
         atomic_fetch_add_explicit(&a->wait_ns, (uint64_t)waited, memory_order_relaxed);
         enum outcome as;
         if (stopped(a, &as)) { /* its tokens are spent: no matter */
+            h->reason = REASON_STOPPED;
             shed_batch(a->cfg.shed, h, as);
             return NULL;
         }
@@ -203,7 +208,7 @@ static struct batch *push(struct admit *a, struct batch *b)
     if (b && a->cfg.policy == POLICY_DROP_OLDEST && !stopped(a, &as)) {
         struct batch *evicted;
         int rc = queue_push_evict(a->cfg.queue, b, &evicted);
-        shed_list(a->cfg.shed, evicted, OUTCOME_DROPPED);
+        shed_list(a->cfg.shed, evicted, OUTCOME_DROPPED, REASON_QUEUE_FULL);
         if (rc == 0)
             b = NULL;
     }
@@ -221,10 +226,10 @@ bool admit_batch(struct admit *a, struct batch *b)
         if (rest) {
             if (a->cfg.policy == POLICY_FAIL && !stopped(a, &as))
                 run_stop(a->cfg.run, RUN_OVERLOAD);
-            shed_batch(a->cfg.shed, rest, refused(a));
+            shed_batch(a->cfg.shed, rest, refused(a, rest));
         }
     }
     if (b) /* not admitted: overload, a stop, or no memory to split */
-        shed_batch(a->cfg.shed, b, refused(a));
+        shed_batch(a->cfg.shed, b, refused(a, b));
     return !stopped(a, &as);
 }

@@ -115,6 +115,7 @@ void batch_free(struct batch *b)
     chunk_unref(b->chunk);
     free(b->segs);
     free(b->failed);
+    free(b->faults);
     if (b->ochunk)
         chunk_unref(b->ochunk);
     else
@@ -231,6 +232,14 @@ int batch_fail_record(struct batch *b, size_t i)
     b->failed[i] = true;
     b->n_failed++;
     return 0;
+}
+
+int batch_fail_job(struct batch *b, size_t i, struct batch_fault f)
+{
+    if (!b->faults && !(b->faults = calloc(b->n, sizeof *b->faults)))
+        return -ENOMEM;
+    b->faults[i] = f;
+    return batch_fail_record(b, i);
 }
 
 int batch_emit(struct batch *b, const char *p, size_t len)

@@ -59,6 +59,13 @@ struct seg {
  * (a message's subject) and it was found, or not (the empty key). */
 enum { BATCH_KEY_LATER, BATCH_KEY_FOUND, BATCH_KEY_NONE };
 
+/* How a COMMAND job failed a record: its last wait status (or -errno:
+ * -ETIMEDOUT, -EFBIG) and the jobs run for it; for the rejects file. */
+struct batch_fault {
+    int status;
+    unsigned attempts;
+};
+
 struct batch {
     struct batch *next;  /* link while queued */
     struct chunk *chunk; /* the records' bytes (one reference held) */
@@ -75,17 +82,20 @@ struct batch {
     /* results, filled by the stage */
     struct seg *segs; /* output, in order: into chunk (records kept as they are) or obuf */
     size_t nsegs, segcap;
-    char *obuf;           /* bytes the stage made (upper, lower); see batch_reserve */
-    size_t olen, ocap;    /* bytes used, allocated */
-    struct chunk *ochunk; /* the pooled chunk obuf lies in, or NULL when malloc'd */
-    uint64_t n_done;      /* records processed */
-    uint64_t n_failed;    /* records that failed in the stage */
-    uint64_t n_timeouts;  /* of those, records whose job ran past --job-timeout */
-    bool *failed;         /* which ones, when some but not all did (else NULL) */
-    bool interrupted;     /* a stop signal cut the stage short at record `cut`: */
-    size_t cut;           /* failures from there on count as dropped, not failed */
-    uint64_t n_out;       /* records written out */
-    uint64_t bytes_out;   /* sum of segs lengths */
+    char *obuf;                 /* bytes the stage made (upper, lower); see batch_reserve */
+    size_t olen, ocap;          /* bytes used, allocated */
+    struct chunk *ochunk;       /* the pooled chunk obuf lies in, or NULL when malloc'd */
+    uint64_t n_done;            /* records processed */
+    uint64_t n_failed;          /* records that failed in the stage */
+    uint64_t n_timeouts;        /* of those, records whose job ran past --job-timeout */
+    bool *failed;               /* which ones, when some but not all did (else NULL) */
+    bool interrupted;           /* a stop signal cut the stage short at record `cut`: */
+    size_t cut;                 /* failures from there on count as dropped, not failed */
+    uint8_t reason;             /* enum reason of records shed whole (set by who sheds them) */
+    struct batch_fault fault;   /* the failed job of a block (all its records) */
+    struct batch_fault *faults; /* per record: the failed job of each marked in `failed` */
+    uint64_t n_out;             /* records written out */
+    uint64_t bytes_out;         /* sum of segs lengths */
 };
 
 /* A batch with room for `cap` records of chunk c (takes a new reference to
@@ -141,6 +151,8 @@ static inline bool batch_was_cut(const struct batch *b, size_t i)
 /* Marks record i of b failed by its stage (b->failed, b->n_failed).
  * 0 or -ENOMEM. */
 int batch_fail_record(struct batch *b, size_t i);
+/* The same, for a record whose job failed as f says (b->faults). */
+int batch_fail_job(struct batch *b, size_t i, struct batch_fault f);
 
 /* Appends output segment [p, p+len) to b, merging with the previous one
  * when contiguous. Returns 0 or -ENOMEM. */

@@ -167,6 +167,13 @@ static int parse_output(const struct cli_args *a, struct options *o)
     static const enum stats_format format[] = {STATS_TEXT, STATS_JSON, STATS_NONE};
     int i = -1;
     o->rejects_path = a->rej.count ? a->rej.sval[0] : NULL;
+    if (!o->rejects_path &&
+        cli_refuse_without(a->rej.name, (const struct cli_value *[]){&a->rejfmt}, 1))
+        return -1;
+    if (cli_want_word(&a->rejfmt, &i))
+        return -1;
+    o->rejects_json = i == 1;
+    i = -1;
     for (int k = 0; k < a->ops.count; k++)
         o->ops[o->n_ops++] = a->ops.sval[k];
     if (cli_want_word(&a->stats, &i))

@@ -190,7 +190,7 @@ static int head_failed(struct coproc *x, struct pass *r, int rc)
     }
     stage_warn(&x->env, "record %" PRIu64 ": co-process %s %s: failed", recno, x->env.o->command[0],
                msg);
-    if (batch_fail_record(b, r->answered++) != 0)
+    if (batch_fail_job(b, r->answered++, (struct batch_fault){rc, r->tries + 1}) != 0)
         return -ENOMEM;
     b->n_timeouts += rc == -ETIMEDOUT;
     r->tries = 0;

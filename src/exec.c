@@ -142,9 +142,9 @@ static int job(struct exec *x, const struct iovec *in, size_t nin, struct joblog
 
 /* Runs the job for input `in`, retrying a failure; true when it worked,
  * its output appended to x->out (a record's delimited; a block's as the
- * child wrote it, which may be binary: gzip). */
+ * child wrote it, which may be binary: gzip); else *f says how it failed. */
 static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iovec *in, size_t nin,
-                    const char *what, uint64_t num)
+                    const char *what, uint64_t num, struct batch_fault *f)
 {
     unsigned char delim = x->env.o->delim;
     size_t start = x->out.len;
@@ -167,6 +167,7 @@ static bool run_job(struct exec *x, struct batch *b, size_t i, const struct iove
                 return true;
         }
         x->out.len = start; /* a failed job's output is not kept */
+        *f = (struct batch_fault){.status = st, .attempts = attempt + 1};
         if (run_signal(x->env.run)) {
             batch_cut(b, i);
             return false;
@@ -211,6 +212,7 @@ static int run_records(struct exec *x, struct batch *b)
         unsigned char delim = x->env.o->delim;
         struct iovec in[2] = {{(void *)(uintptr_t)p, len}, {&delim, 1}};
         bool ok = false;
+        struct batch_fault f = {.status = -EINVAL}; /* not run: a NUL byte */
         if (x->braces) {
             int rc = set_args(x, p, len);
             if (rc == -ENOMEM)
@@ -221,11 +223,11 @@ static int run_records(struct exec *x, struct batch *b)
                            "as an argument: failed",
                            recno);
             else
-                ok = run_job(x, b, i, NULL, 0, "record", recno);
+                ok = run_job(x, b, i, NULL, 0, "record", recno, &f);
         } else {
-            ok = run_job(x, b, i, in, 2, "record", recno);
+            ok = run_job(x, b, i, in, 2, "record", recno, &f);
         }
-        if (!ok && batch_fail_record(b, i) != 0)
+        if (!ok && batch_fail_job(b, i, f) != 0)
             return -ENOMEM;
     }
     return 0;
@@ -240,7 +242,7 @@ static int run_block(struct exec *x, struct batch *b)
     size_t end = b->recs[last].off + batch_rec_size(b, last);
     unsigned char delim = x->env.o->delim;
     struct iovec in[2] = {{b->chunk->data + first, end - first}, {&delim, b->open_end}};
-    if (!run_job(x, b, 0, in, 2, "block", b->piece + 1))
+    if (!run_job(x, b, 0, in, 2, "block", b->piece + 1, &b->fault))
         b->n_failed = b->n;
     return 0;
 }

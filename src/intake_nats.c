@@ -40,6 +40,7 @@ static void take_fetched(struct intake *in, struct batch *b)
         intake_count(in, one->n, one->bytes);
         intake_oversize(in, one->recno0);
         b = one == b ? NULL : b;
+        one->reason = REASON_TOO_LONG;
         shed_batch(in->cfg.shed, one, OUTCOME_FAILED);
     }
 }

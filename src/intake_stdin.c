@@ -35,7 +35,7 @@ static int on_oversize(void *ctx, uint64_t recno, const char *data, size_t len, 
     struct intake *in = ctx;
     /* read before it fails: a snapshot never sees it failed, not read */
     intake_count(in, last ? 1 : 0, len);
-    shed_bytes(in->cfg.shed, data, len, last, open_end, OUTCOME_FAILED);
+    shed_bytes(in->cfg.shed, recno, data, len, last, open_end, OUTCOME_FAILED, REASON_TOO_LONG);
     if (last)
         intake_oversize(in, recno);
     return 0;
@@ -52,7 +52,7 @@ static int on_cut(void *ctx, uint64_t recno, const char *data, size_t len)
                      &as)) /* an error stopped framing: what is left is not one record */
         return 0;
     intake_count(in, 1, len);
-    shed_bytes(in->cfg.shed, data, len, true, true, as);
+    shed_bytes(in->cfg.shed, recno, data, len, true, true, as, REASON_STOPPED);
     if (run_has(in->cfg.run, RUN_SIGNAL)) /* other stops have said why already */
         report_warning("record %" PRIu64
                        " was read only in part (%zu bytes) when reading stopped: %s",

@@ -43,6 +43,7 @@ struct options {
     enum policy policy;               /* overflow policy */
     int64_t timeout_ns;               /* wait bound for timeout/fail, ns */
     const char *rejects_path;         /* shed/failed records go here, or NULL */
+    bool rejects_json;                /* --rejects-format json: a JSON line each */
     const char *ops[OPTIONS_MAX_OPS]; /* built-in operations, in order */
     size_t n_ops;
     enum stats_format stats;    /* summary at exit */

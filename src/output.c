@@ -92,10 +92,14 @@ void output_free(struct output *o)
     free(o);
 }
 
-/* What records that can no longer reach a failed stdout count as. */
-static enum outcome lost(struct output *o)
+/* What records of b that can no longer reach a failed stdout count as;
+ * b's reason is set (stdout closed: a stop). */
+static enum outcome lost(struct output *o, struct batch *b)
 {
-    return run_output_error(o->cfg.run) == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
+    int err = run_output_error(o->cfg.run);
+    if (err)
+        b->reason = err == -EPIPE ? REASON_STOPPED : REASON_OUTPUT_ERROR;
+    return err == -EPIPE ? OUTCOME_DROPPED : OUTCOME_FAILED;
 }
 
 static void add(_Atomic uint64_t *c, uint64_t n)
@@ -122,11 +126,11 @@ static void account_torn(struct output *o, struct batch *b, uint64_t out, int64_
         seen += b->segs[i].len;
     }
     if (k == 0) {
-        shed_results(o->cfg.shed, b, lost(o));
+        shed_results(o->cfg.shed, b, lost(o, b));
         return;
     }
     for (size_t i = k; i < b->n; i++)
-        shed_record(o->cfg.shed, b, i, lost(o));
+        shed_record(o->cfg.shed, b, i, lost(o, b));
     shed_written(o->cfg.shed, b, k);
     add(&o->done, k);
     add(&o->records, k);
@@ -211,7 +215,7 @@ static void write_batch(struct output *o, struct batch *b)
 {
     queue_release(o->cfg.queue);
     if (o->dead || b->n_failed == b->n) {
-        shed_results(o->cfg.shed, b, lost(o));
+        shed_results(o->cfg.shed, b, lost(o, b));
         return;
     }
     /* so the sink never writes a pending batch unseen; with put-off

@@ -41,6 +41,7 @@
 #include "output.h"
 #include "pool.h"
 #include "queue.h"
+#include "key.h"
 #include "rejects.h"
 #include "report.h"
 #include "run.h"
@@ -76,6 +77,21 @@ struct pipeline {
 
 /* ---- setup and teardown ---------------------------------------------------- */
 
+/* --rejects-format json: the shed writes lines, with the key (its own
+ * copy of the spec, already checked by the pool's parse) under --key. */
+static int open_shed_json(struct pipeline *p)
+{
+    struct key_spec *k = NULL;
+    char msg[128];
+    if (p->o.key_spec &&
+        key_spec_parse(p->o.key_spec, p->o.has_field_sep, p->o.field_sep, &k, msg, sizeof msg))
+        k = NULL; /* the pool reports a bad spec */
+    int rc = shed_json(p->shed, k);
+    if (rc)
+        report_error(&p->rep, "out of memory");
+    return rc;
+}
+
 static int open_shed(struct pipeline *p)
 {
     struct rejects *r = NULL;
@@ -91,7 +107,7 @@ static int open_shed(struct pipeline *p)
         report_error(&p->rep, "out of memory");
         return -ENOMEM;
     }
-    return 0;
+    return p->o.rejects_json ? open_shed_json(p) : 0;
 }
 
 /* --joblog: opened before the stages, which write to it. */
@@ -391,7 +407,7 @@ int pipeline_run(struct pipeline *p, bool *aborted)
     if (!pool_started(p->workers))
         atomic_store(&p->t_end, now_ns());
     /* records left queued when stdout failed (or no worker started) */
-    shed_list(p->shed, queue_take_all(p->queue), run_cut_as(p->run));
+    shed_list(p->shed, queue_take_all(p->queue), run_cut_as(p->run), REASON_STOPPED);
     output_end(p->out); /* may shed what could not be written */
     shed_close(p->shed);
     return end_monitor(p, exit_status(p));

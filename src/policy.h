@@ -16,6 +16,19 @@ enum policy { POLICY_BLOCK, POLICY_DROP, POLICY_DROP_OLDEST, POLICY_TIMEOUT, POL
 /* What a record that could not be admitted is counted as. */
 enum outcome { OUTCOME_DROPPED, OUTCOME_TIMED_OUT, OUTCOME_FAILED };
 
+/* Why a record was shed or failed, for --rejects-format json (its words:
+ * shed.c). REASON_JOB: a COMMAND job failed; its wait status tells how. */
+enum reason {
+    REASON_SHED, /* not known more closely */
+    REASON_QUEUE_FULL,
+    REASON_NO_TOKEN,
+    REASON_DEADLINE,
+    REASON_TOO_LONG,
+    REASON_JOB,
+    REASON_STOPPED,
+    REASON_OUTPUT_ERROR,
+};
+
 /* What intake does about a token that is not there yet. */
 enum token_action {
     TOKEN_WAIT, /* sleep until the token comes */

@@ -80,6 +80,9 @@ static void fail_whole(struct pool *p, struct batch *b, int err)
     b->nsegs = 0;
     free(b->failed);
     b->failed = NULL;
+    free(b->faults);
+    b->faults = NULL;
+    b->fault = (struct batch_fault){0};
 }
 
 /* --on-error fail: the first failed record stops intake; the run drains
@@ -101,7 +104,7 @@ static int take(struct pool *p, struct stage_take t, struct batch **b)
     if (rc == 0) {
         struct batch *j = batch_join(*b);
         if (!j) { /* no memory to join: the block fails whole */
-            shed_list(p->shed, (*b)->next, OUTCOME_FAILED);
+            shed_list(p->shed, (*b)->next, OUTCOME_FAILED, REASON_SHED);
             (*b)->next = NULL;
             fail_whole(p, *b, -ENOMEM);
         } else {

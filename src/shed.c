@@ -1,13 +1,23 @@
 /* shed.c - outcome counters and the rejects file; see shed.h. The rejects
- * module serialises writes itself; the counters are atomic. */
+ * module serialises writes itself; the counters are atomic. In json mode
+ * each record is one line (rejects_json.h); a record shed in pieces is
+ * gathered in `head` by the one thread that sheds pieces (intake). */
 #include "shed.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "batch.h"
+#include "common.h"
+#include "key.h"
 #include "rejects.h"
+#include "rejects_json.h"
 #include "report.h"
 #include "run.h"
 
@@ -20,6 +30,11 @@ struct shed {
     atomic_bool broken;            /* the rejects file failed (reported) */
     _Atomic uint64_t count[3];     /* by enum outcome */
     _Atomic uint64_t job_timeouts; /* of count[OUTCOME_FAILED]: jobs past --job-timeout */
+    bool json;                     /* --rejects-format json */
+    struct key_spec *key;          /* json: the key to show, or NULL */
+    char *head;                    /* json: the first SHED_HEAD bytes of a record in pieces */
+    size_t head_len;
+    bool head_cut; /* it had more */
 };
 
 struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep,
@@ -87,7 +102,109 @@ void shed_free(struct shed *s)
     if (!s)
         return;
     shed_close(s);
+    key_spec_free(s->key);
+    free(s->head);
     free(s);
+}
+
+int shed_json(struct shed *s, struct key_spec *key)
+{
+    s->json = true;
+    s->key = key;
+    s->head = malloc(SHED_HEAD);
+    return s->head ? 0 : -ENOMEM;
+}
+
+/* SIGKILL's name without SIG: KILL; the number when not a usual one. */
+static void signal_name(int sig, char *out, size_t len)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+                 {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},   {SIGKILL, "KILL"},
+                 {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"}, {SIGPIPE, "PIPE"},
+                 {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGXCPU, "XCPU"}, {SIGXFSZ, "XFSZ"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].sig == sig) {
+            snprintf(out, len, "%s", names[i].name);
+            return;
+        }
+    snprintf(out, len, "%d", sig);
+}
+
+/* The words of a reason; f: the failed job of a REASON_JOB. */
+static void reason_words(enum reason r, const struct batch_fault *f, char *out, size_t len)
+{
+    static const char *const words[] = {
+        [REASON_SHED] = "shed",         [REASON_QUEUE_FULL] = "queue full",
+        [REASON_NO_TOKEN] = "no token", [REASON_DEADLINE] = "deadline",
+        [REASON_TOO_LONG] = "too long", [REASON_JOB] = "job failed",
+        [REASON_STOPPED] = "stopped",   [REASON_OUTPUT_ERROR] = "output error",
+    };
+    int st = f ? f->status : 0;
+    if (r == REASON_JOB && st == -ETIMEDOUT)
+        snprintf(out, len, "job timeout");
+    else if (r == REASON_JOB && st == -EFBIG)
+        snprintf(out, len, "output too long");
+    else if (r == REASON_JOB && st > 0 && WIFEXITED(st))
+        snprintf(out, len, "exit %d", WEXITSTATUS(st));
+    else if (r == REASON_JOB && st > 0 && WIFSIGNALED(st)) {
+        char name[16];
+        signal_name(WTERMSIG(st), name, sizeof name);
+        snprintf(out, len, "signal %s", name);
+    } else if (r == REASON_JOB && st < 0)
+        snprintf(out, len, "not run: %s", strerror(-st));
+    else
+        snprintf(out, len, "%s", words[r]);
+}
+
+/* Writes one json line: record `recno`, p[0..len) without its delimiter. */
+static void json_line(struct shed *s, uint64_t recno, enum outcome why, enum reason r,
+                      const struct batch_fault *f, unsigned attempts, const char *p, size_t len,
+                      bool truncated)
+{
+    static const char *const outcome[] = {"dropped", "timed_out", "failed"};
+    char words[128];
+    reason_words(r, f, words, sizeof words);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct reject_entry e = {.recno = recno,
+                             .outcome = outcome[why],
+                             .reason = words,
+                             .attempts = attempts,
+                             .rec = p,
+                             .len = len,
+                             .truncated = truncated,
+                             .time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec};
+    struct key_buf kb;
+    if (s->key && key_spec_kind(s->key) != KEY_SUBJECT)
+        key_of(s->key, p, len, &kb, &e.key, &e.key_len);
+    char *line = malloc(rejects_json_size(&e));
+    int rc = line ? rejects_bytes(s->rejects, line, rejects_json_line(&e, line), false) : -ENOMEM;
+    free(line);
+    if (rc)
+        rejects_failed(s, "write", rc);
+}
+
+/* Record i of b as a json line: a failed record says how its job failed,
+ * one a stop cut says so, others take the batch's reason. */
+static void json_record(struct shed *s, const struct batch *b, size_t i, enum outcome why)
+{
+    bool failed = b->failed ? b->failed[i] : b->n_failed == b->n;
+    const struct batch_fault *f = NULL;
+    if (failed && b->faults && (b->faults[i].attempts || b->faults[i].status))
+        f = &b->faults[i];
+    else if (failed && (b->fault.attempts || b->fault.status))
+        f = &b->fault;
+    enum reason r = (enum reason)b->reason;
+    if (why == OUTCOME_DROPPED && batch_was_cut(b, i))
+        r = REASON_STOPPED;
+    else if (f && why == OUTCOME_FAILED)
+        r = REASON_JOB;
+    unsigned attempts = f ? f->attempts : !failed && b->n_done ? 1 : 0;
+    json_line(s, b->recno0 + i, why, r, f, attempts, b->chunk->data + b->recs[i].off,
+              b->recs[i].len, false);
 }
 
 void shed_batch(struct shed *s, struct batch *b, enum outcome why)
@@ -96,7 +213,9 @@ void shed_batch(struct shed *s, struct batch *b, enum outcome why)
         return;
     atomic_fetch_add_explicit(&s->count[why], b->n, memory_order_release);
     bool back = returns(s, why);
-    if (s->rejects && !back) {
+    for (size_t i = 0; s->json && s->rejects && !back && i < b->n; i++)
+        json_record(s, b, i, why);
+    if (s->rejects && !back && !s->json) {
         int rc = rejects_batch(s->rejects, b);
         if (rc)
             rejects_failed(s, "write", rc);
@@ -109,7 +228,9 @@ void shed_record(struct shed *s, const struct batch *b, size_t i, enum outcome w
 {
     atomic_fetch_add_explicit(&s->count[why], 1, memory_order_release);
     bool back = returns(s, why);
-    if (s->rejects && !back) {
+    if (s->json && s->rejects && !back)
+        json_record(s, b, i, why);
+    else if (s->rejects && !back) {
         const char *p = b->chunk->data + b->recs[i].off;
         bool open = b->open_end && i + 1 == b->n;
         int rc = rejects_bytes(s->rejects, p, batch_rec_size(b, i), open);
@@ -155,19 +276,42 @@ void shed_failed(struct shed *s, const struct batch *b)
     count_job_timeouts(s, b->n_timeouts);
 }
 
-void shed_list(struct shed *s, struct batch *list, enum outcome why)
+void shed_list(struct shed *s, struct batch *list, enum outcome why, enum reason r)
 {
     while (list) {
         struct batch *next = list->next;
+        list->reason = (uint8_t)r;
         shed_batch(s, list, why);
         list = next;
     }
 }
 
-void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_delim,
-                enum outcome why)
+/* json: gathers the pieces' first SHED_HEAD bytes, and writes them at
+ * the end (a record in one piece whole). */
+static void json_piece(struct shed *s, uint64_t recno, const char *p, size_t len, bool end,
+                       enum outcome why, enum reason r)
 {
-    if (s->rejects) {
+    if (end && s->head_len == 0 && !s->head_cut) {
+        json_line(s, recno, why, r, NULL, 0, p, len, false);
+        return;
+    }
+    size_t k = MIN(len, SHED_HEAD - s->head_len);
+    memcpy(s->head + s->head_len, p, k);
+    s->head_len += k;
+    s->head_cut |= k < len;
+    if (!end)
+        return;
+    json_line(s, recno, why, r, NULL, 0, s->head, s->head_len, s->head_cut);
+    s->head_len = 0;
+    s->head_cut = false;
+}
+
+void shed_bytes(struct shed *s, uint64_t recno, const char *p, size_t len, bool end, bool add_delim,
+                enum outcome why, enum reason r)
+{
+    if (s->rejects && s->json) { /* without the delimiter the last piece holds */
+        json_piece(s, recno, p, len - (end && !add_delim && len), end, why, r);
+    } else if (s->rejects) {
         int rc = rejects_piece(s->rejects, p, len, end, add_delim);
         if (rc)
             rejects_failed(s, "write", rc);

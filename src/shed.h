@@ -15,6 +15,7 @@
 #include "policy.h"
 
 struct batch;
+struct key_spec;
 struct rejects;
 struct reporter;
 struct run;
@@ -25,6 +26,13 @@ struct shed;
  * when out of memory (rejects is then closed). */
 struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep,
                       const struct run *run);
+/* --rejects-format json: one JSON line per record (rejects_json.h),
+ * with key (taken; NULL: none) to show each record's key. Before any use.
+ * 0 or -ENOMEM. */
+int shed_json(struct shed *s, struct key_spec *key);
+/* json: the first bytes of a record shed in pieces that are kept. */
+#define SHED_HEAD 4096
+
 /* Closes the rejects file at the end of the run, reporting a failure;
  * the counts stay readable. */
 void shed_close(struct shed *s);
@@ -66,14 +74,15 @@ void shed_results(struct shed *s, struct batch *b, enum outcome rest);
  * to the caller. */
 void shed_failed(struct shed *s, const struct batch *b);
 
-/* The same for a list of batches linked by ->next. */
-void shed_list(struct shed *s, struct batch *list, enum outcome why);
+/* The same for a list of batches linked by ->next, shed for reason r. */
+void shed_list(struct shed *s, struct batch *list, enum outcome why, enum reason r);
 
-/* Raw bytes of a record shed piece by piece (one longer than
+/* Raw bytes of record recno shed piece by piece (one longer than
  * --max-record); with `end`, the record is complete: the delimiter is
- * added when add_delim, and it is counted as `why`. */
-void shed_bytes(struct shed *s, const char *p, size_t len, bool end, bool add_delim,
-                enum outcome why);
+ * added when add_delim, and it is counted as `why`, for reason r. One
+ * thread only (intake). */
+void shed_bytes(struct shed *s, uint64_t recno, const char *p, size_t len, bool end, bool add_delim,
+                enum outcome why, enum reason r);
 
 /* Records counted as `why` so far. */
 uint64_t shed_count(struct shed *s, enum outcome why);

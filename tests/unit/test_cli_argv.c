@@ -79,7 +79,7 @@ static void test_lookup(void)
     ok(cli_long_flag("rate=5", &n) == cli_short_flag('r'), "--rate=5 is -r");
     ok(cli_long_flag("capacity", &n) == cli_short_flag('c'), "exact --capacity, not a prefix");
     ok(cli_long_flag("capacity-b", &n) && n == 1, "--capacity-b: the one it abbreviates");
-    ok(!cli_long_flag("rej", &n) && n == 2, "--rej is ambiguous: 2 flags");
+    ok(!cli_long_flag("rej", &n) && n == 3, "--rej is ambiguous: 3 flags");
     ok(cli_long_flag("wor", &n) == f && n == 1, "--wor abbreviates --workers alone");
     ok(!cli_long_flag("nope", &n) && n == 0, "--nope is nothing");
     ok(cli_long_flag("wor=2", &n) == f, "--wor=2 is --workers");
