@@ -166,10 +166,8 @@ static bool gate_enter(void *ctx, unsigned w, struct batch *b, bool *wake)
     if (b->keyed == BATCH_KEY_LATER)
         b->key = record_key(p, b, 0, &found);
     uint64_t unkeyed = !found;
-    for (size_t i = 1; i < b->n; i++) { /* a block: its records share the hash */
-        record_key(p, b, i, &found);
-        unkeyed += !found;
-    }
+    for (size_t i = 1; i < b->n; i++) /* a block: its records share the hash */
+        unkeyed += !key_present(p->key, b->chunk->data + b->recs[i].off, b->recs[i].len);
     if (unkeyed)
         atomic_fetch_add_explicit(&p->unkeyed, unkeyed, memory_order_relaxed);
     unsigned owner;

@@ -9,7 +9,10 @@
  * where the worker whose batch is next in line writes it and whatever
  * else is ready. A stage that fails for a fault of weir's own fails the
  * batch whole. Under --on-error fail the first failed record stops the
- * run (RUN_ERROR). The last worker to leave sends SIGUSR2 to the thread
+ * run (RUN_ERROR). With --key and a COMMAND, workers take a record (or a
+ * block of one key) at a time through the queue's gate into per-key lanes
+ * (lanes.h), and after each run the next record that waited for its key.
+ * The last worker to leave sends SIGUSR2 to the thread
  * that started them, the one that owns the signals. The pool reports its
  * errors itself (report.h). */
 #ifndef WEIR_POOL_H
