@@ -31,6 +31,7 @@
 
 struct batch;
 struct broker;
+struct key_spec;
 struct chunk_pool;
 struct reporter;
 struct run;
@@ -44,6 +45,10 @@ struct sink_target;
 int broker_open(const struct options *o, struct chunk_pool *pool, size_t chunk_size,
                 struct broker **out, char *msg, size_t msglen);
 void broker_free(struct broker *br); /* naks what is still held; NULL is fine */
+
+/* --key subject:N: each message fetched gets its key from its subject
+ * (broker_fetch). key outlives br; other kinds of key are ignored. */
+void broker_use_key(struct broker *br, const struct key_spec *key);
 
 /* Fetches up to max_records messages (and about max_bytes), waiting up to
  * wait_ns for the first. *out is a batch of them (with --key subject:N, a

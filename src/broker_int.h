@@ -59,7 +59,7 @@ struct broker_source {
     bool fetching;           /* until broker_end_fetch: hand-backs wait */
     pthread_mutex_t tick_mu; /* held while in-progress acks go out (broker_ack.c) */
     _Atomic uint64_t redelivered, returned;
-    struct key_spec *subject_key; /* --key subject:N, or NULL */
+    const struct key_spec *subject_key; /* --key subject:N (the caller's), or NULL */
 };
 
 /* broker_pub.c: a JetStream context that publishes asynchronously, and

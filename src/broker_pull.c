@@ -111,13 +111,6 @@ int broker_src_open(struct broker *br, char *msg, size_t len)
         js_PullSubscribe(&src->sub, src->js, br->o->nats_subject, consumer, NULL, &so, &jerr);
     if (s != NATS_OK)
         return broker_fail(msg, len, s, jerr, "--from: subscribe");
-    if (br->o->key_spec &&
-        key_spec_parse(br->o->key_spec, br->o->has_field_sep, br->o->field_sep, &src->subject_key,
-                       msg, len) == 0 &&
-        key_spec_kind(src->subject_key) != KEY_SUBJECT) {
-        key_spec_free(src->subject_key); /* the pool finds other keys in the records */
-        src->subject_key = NULL;
-    }
     src->held = held_new(HELD_START);
     src->fetching = true;
     src->last_msg = now_ns();
@@ -130,7 +123,12 @@ void broker_src_free(struct broker *br)
     natsSubscription_Destroy(br->src.sub);
     jsCtx_Destroy(br->src.js);
     held_free(br->src.held);
-    key_spec_free(br->src.subject_key);
+}
+
+void broker_use_key(struct broker *br, const struct key_spec *key)
+{
+    if (key && key_spec_kind(key) == KEY_SUBJECT) /* the pool finds other keys in the records */
+        br->src.subject_key = key;
 }
 
 /* ---- fetching ---------------------------------------------------------------- */

@@ -314,6 +314,24 @@ int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *o
     return child_finish(c, deadline);
 }
 
+void child_reason(int status, char *msg, size_t len)
+{
+    if (status == -ETIMEDOUT)
+        snprintf(msg, len, "job timeout");
+    else if (status == -EFBIG)
+        snprintf(msg, len, "output too long");
+    else if (status < 0)
+        snprintf(msg, len, "not run: %s", strerror(-status));
+    else if (WIFEXITED(status))
+        snprintf(msg, len, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status) && sigabbrev_np(WTERMSIG(status)))
+        snprintf(msg, len, "signal %s", sigabbrev_np(WTERMSIG(status)));
+    else if (WIFSIGNALED(status))
+        snprintf(msg, len, "signal %d", WTERMSIG(status));
+    else
+        snprintf(msg, len, "wait status %d", status);
+}
+
 void child_describe(int status, char *msg, size_t len)
 {
     if (status == -ETIMEDOUT)

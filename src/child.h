@@ -78,4 +78,8 @@ int child_run(struct child *c, const struct iovec *in, size_t nin, struct buf *o
  * "killed by signal 9", "timed out", ... into msg. */
 void child_describe(int status, char *msg, size_t len);
 
+/* The same in the rejects file's words (--rejects-format json): "exit N",
+ * "signal NAME", "job timeout", "output too long", "not run: ERROR". */
+void child_reason(int status, char *msg, size_t len);
+
 #endif

@@ -262,31 +262,6 @@ bool key_of(const struct key_spec *k, const char *p, size_t n, struct key_buf *b
     return found;
 }
 
-/* Whether field idx (1-based) of p[0..n) exists. */
-static bool has_field(const struct key_spec *k, const char *p, size_t n, unsigned idx)
-{
-    const char *end = p + n;
-    if (k->has_sep) { /* idx - 1 separators */
-        for (unsigned i = 1; i < idx; i++) {
-            const char *s = memchr(p, k->sep, (size_t)(end - p));
-            if (!s)
-                return false;
-            p = s + 1;
-        }
-        return true;
-    }
-    for (unsigned i = 1;; i++) { /* runs of blanks */
-        while (p < end && blank(*p))
-            p++;
-        if (p == end)
-            return false;
-        if (i == idx)
-            return true;
-        while (p < end && !blank(*p))
-            p++;
-    }
-}
-
 bool key_present(const struct key_spec *k, const char *p, size_t n)
 {
     if (k->kind != KEY_FIELDS) {
@@ -295,9 +270,12 @@ bool key_present(const struct key_spec *k, const char *p, size_t n)
         size_t len;
         return key_of(k, p, n, &buf, &key, &len);
     }
-    for (unsigned i = 0; i < k->nfields; i++)
-        if (!has_field(k, p, n, k->fields[i]))
+    for (unsigned i = 0; i < k->nfields; i++) {
+        const char *f;
+        size_t fl;
+        if (!field_of(k, p, n, k->fields[i], &f, &fl))
             return false;
+    }
     return true;
 }
 

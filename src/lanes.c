@@ -87,10 +87,16 @@ static struct batch *pop(struct batch **head, struct batch **tail)
     return b;
 }
 
+/* Where probing for `key` starts. */
+static size_t home(const struct lanes *l, uint64_t key)
+{
+    return (size_t)(key ^ (key >> 29)) & l->mask;
+}
+
 /* The lane of `key`, made when `make` (NULL when absent and not made). */
 static struct lane *find(struct lanes *l, uint64_t key, bool make)
 {
-    size_t i = (size_t)(key ^ (key >> 29)) & l->mask;
+    size_t i = home(l, key);
     for (; l->tab[i].used; i = (i + 1) & l->mask)
         if (l->tab[i].key == key)
             return &l->tab[i];
@@ -113,10 +119,9 @@ static void forget(struct lanes *l, struct lane *ln)
             j = (j + 1) & l->mask;
             if (!l->tab[j].used)
                 return;
-            uint64_t k = l->tab[j].key;
-            size_t home = (size_t)(k ^ (k >> 29)) & l->mask;
+            size_t h = home(l, l->tab[j].key);
             /* move j to i unless its home lies cyclically in (i, j] */
-            if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+            if (i <= j ? (h <= i || h > j) : (h <= i && h > j))
                 break;
         }
         l->tab[i] = l->tab[j];

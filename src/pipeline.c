@@ -67,6 +67,7 @@ struct pipeline {
     struct joblog *joblog; /* --joblog, or NULL */
     struct monitor *monitor;
     struct broker *broker; /* --nats: JetStream in place of stdin or stdout, or NULL */
+    struct key_spec *key;  /* --key, parsed once for the pool, the shed and the broker */
     /* threads */
     pthread_t reader_tid;
     bool reader_started;
@@ -81,12 +82,7 @@ struct pipeline {
  * copy of the spec, already checked by the pool's parse) under --key. */
 static int open_shed_json(struct pipeline *p)
 {
-    struct key_spec *k = NULL;
-    char msg[128];
-    if (p->o.key_spec &&
-        key_spec_parse(p->o.key_spec, p->o.has_field_sep, p->o.field_sep, &k, msg, sizeof msg))
-        k = NULL; /* the pool reports a bad spec */
-    int rc = shed_json(p->shed, k);
+    int rc = shed_json(p->shed, p->key);
     if (rc)
         report_error(&p->rep, "out of memory");
     return rc;
@@ -143,6 +139,7 @@ static int open_broker(struct pipeline *p, int *exit_code)
     }
     if (p->o.nats_from)
         broker_hook(p->broker, p->shed, p->run, &p->rep);
+    broker_use_key(p->broker, p->key);
     return 0;
 }
 
@@ -243,13 +240,16 @@ struct pipeline *pipeline_new(const struct options *o, int *exit_code)
     p->o = *o;
     p->pool = chunk_pool_new(INTAKE_CHUNK, POOL_CHUNKS);
     int rc = run_new(&p->run);
+    char msg[160];
+    if (rc == 0 && o->key_spec) /* cli.c has checked it: only memory can fail */
+        rc = key_spec_parse(o->key_spec, o->has_field_sep, o->field_sep, &p->key, msg, sizeof msg);
     if (!p->pool || rc) {
         report_error(&p->rep, "cannot set up: %s", strerror(rc ? -rc : ENOMEM));
         goto fail;
     }
     if (open_joblog(p) != 0) /* only with a COMMAND, where pool_new finds no bad option */
         goto fail;
-    rc = pool_new(&p->o, p->run, &p->rep, p->joblog, &p->workers); /* bad options: exit 2 */
+    rc = pool_new(&p->o, p->key, p->run, &p->rep, p->joblog, &p->workers); /* bad options: 2 */
     if (rc == -EINVAL)
         *exit_code = EXIT_USAGE;
     if (rc || open_shed(p) != 0 || open_broker(p, exit_code) != 0)
@@ -282,6 +282,7 @@ void pipeline_free(struct pipeline *p)
     monitor_free(p->monitor);
     run_free(p->run);
     chunk_pool_free(p->pool); /* after everything holding chunks */
+    key_spec_free(p->key);
     free(p);
 }
 

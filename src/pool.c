@@ -64,9 +64,9 @@ struct pool {
     atomic_uint warnings;     /* failed records named on stderr so far */
     atomic_bool hinted;       /* the stage's one hint of the run was given */
     /* --key with a stage that takes records one at a time: per-key lanes */
-    struct key_spec *key;     /* the spec (also for WEIR_KEY), or NULL */
-    struct lanes *lanes;      /* or NULL: no lanes (no --key, or built-in operations) */
-    _Atomic uint64_t unkeyed; /* records without the key's field or match */
+    const struct key_spec *key; /* the spec (also for WEIR_KEY; the pipeline's), or NULL */
+    struct lanes *lanes;        /* or NULL: no lanes (no --key, or built-in operations) */
+    _Atomic uint64_t unkeyed;   /* records without the key's field or match */
 };
 
 /* A stage failed the whole of b for a fault of weir's own. */
@@ -237,8 +237,8 @@ static int open_lanes(struct pool *p, struct pool **out)
     return 0;
 }
 
-int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct joblog *joblog,
-             struct pool **out)
+int pool_new(const struct options *o, const struct key_spec *key, struct run *run,
+             struct reporter *rep, struct joblog *joblog, struct pool **out)
 {
     struct pool *p = calloc(1, sizeof *p);
     if (p && !(p->workers = calloc(o->workers, sizeof *p->workers))) {
@@ -249,14 +249,9 @@ int pool_new(const struct options *o, struct run *run, struct reporter *rep, str
         report_error(rep, "out of memory");
         return -ENOMEM;
     }
-    *p = (struct pool){.o = o, .run = run, .rep = rep, .workers = p->workers, .size = o->workers};
+    *p = (struct pool){
+        .o = o, .run = run, .rep = rep, .workers = p->workers, .size = o->workers, .key = key};
     char msg[256];
-    if (o->key_spec && key_spec_parse(o->key_spec, o->has_field_sep, o->field_sep, &p->key, msg,
-                                      sizeof msg) != 0) { /* cli.c has checked it */
-        report_error(rep, "out of memory");
-        pool_free(p);
-        return -ENOMEM;
-    }
     for (unsigned i = 0; i < p->size; i++) {
         struct worker *w = &p->workers[i];
         w->p = p;
@@ -298,7 +293,6 @@ void pool_free(struct pool *p)
             batch_free(b);
         }
     lanes_free(p->lanes);
-    key_spec_free(p->key);
     free(p->workers);
     free(p);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct joblog;
+struct key_spec;
 struct options;
 struct output;
 struct pool;
@@ -33,10 +34,11 @@ struct shed;
 
 /* Opens every worker's stage (only as many as the stage needs), before
  * anything else is set up. 0 and *out; -EINVAL for bad options, -errno
- * otherwise, each reported on rep. o, run, rep and joblog (--joblog, the
- * stages write to it; or NULL) outlive the pool. */
-int pool_new(const struct options *o, struct run *run, struct reporter *rep, struct joblog *joblog,
-             struct pool **out);
+ * otherwise, each reported on rep. o, key (--key, parsed; or NULL), run,
+ * rep and joblog (--joblog, which the stages write to; or NULL) outlive
+ * the pool. */
+int pool_new(const struct options *o, const struct key_spec *key, struct run *run,
+             struct reporter *rep, struct joblog *joblog, struct pool **out);
 void pool_free(struct pool *p); /* after pool_join; NULL is fine */
 
 /* Workers the stage needs: -j, or 1 for the identity. */

@@ -5,15 +5,14 @@
 #include "shed.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "batch.h"
+#include "child.h"
 #include "common.h"
 #include "key.h"
 #include "rejects.h"
@@ -31,7 +30,7 @@ struct shed {
     _Atomic uint64_t count[3];     /* by enum outcome */
     _Atomic uint64_t job_timeouts; /* of count[OUTCOME_FAILED]: jobs past --job-timeout */
     bool json;                     /* --rejects-format json */
-    struct key_spec *key;          /* json: the key to show, or NULL */
+    const struct key_spec *key;    /* json: the key to show (the pipeline's), or NULL */
     char *head;                    /* json: the first SHED_HEAD bytes of a record in pieces */
     size_t head_len;
     bool head_cut; /* it had more */
@@ -102,35 +101,16 @@ void shed_free(struct shed *s)
     if (!s)
         return;
     shed_close(s);
-    key_spec_free(s->key);
     free(s->head);
     free(s);
 }
 
-int shed_json(struct shed *s, struct key_spec *key)
+int shed_json(struct shed *s, const struct key_spec *key)
 {
     s->json = true;
     s->key = key;
     s->head = malloc(SHED_HEAD);
     return s->head ? 0 : -ENOMEM;
-}
-
-/* SIGKILL's name without SIG: KILL; the number when not a usual one. */
-static void signal_name(int sig, char *out, size_t len)
-{
-    static const struct {
-        int sig;
-        const char *name;
-    } names[] = {{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
-                 {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},   {SIGKILL, "KILL"},
-                 {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"}, {SIGPIPE, "PIPE"},
-                 {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGXCPU, "XCPU"}, {SIGXFSZ, "XFSZ"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].sig == sig) {
-            snprintf(out, len, "%s", names[i].name);
-            return;
-        }
-    snprintf(out, len, "%d", sig);
 }
 
 /* The words of a reason; f: the failed job of a REASON_JOB. */
@@ -142,19 +122,8 @@ static void reason_words(enum reason r, const struct batch_fault *f, char *out, 
         [REASON_TOO_LONG] = "too long", [REASON_JOB] = "job failed",
         [REASON_STOPPED] = "stopped",   [REASON_OUTPUT_ERROR] = "output error",
     };
-    int st = f ? f->status : 0;
-    if (r == REASON_JOB && st == -ETIMEDOUT)
-        snprintf(out, len, "job timeout");
-    else if (r == REASON_JOB && st == -EFBIG)
-        snprintf(out, len, "output too long");
-    else if (r == REASON_JOB && st > 0 && WIFEXITED(st))
-        snprintf(out, len, "exit %d", WEXITSTATUS(st));
-    else if (r == REASON_JOB && st > 0 && WIFSIGNALED(st)) {
-        char name[16];
-        signal_name(WTERMSIG(st), name, sizeof name);
-        snprintf(out, len, "signal %s", name);
-    } else if (r == REASON_JOB && st < 0)
-        snprintf(out, len, "not run: %s", strerror(-st));
+    if (r == REASON_JOB && f && f->status != 0)
+        child_reason(f->status, out, len);
     else
         snprintf(out, len, "%s", words[r]);
 }

@@ -27,9 +27,10 @@ struct shed;
 struct shed *shed_new(struct rejects *rejects, const char *path, struct reporter *rep,
                       const struct run *run);
 /* --rejects-format json: one JSON line per record (rejects_json.h),
- * with key (taken; NULL: none) to show each record's key. Before any use.
+ * with key (NULL: none; it must outlive s) to show each record's key.
+ * Before any use.
  * 0 or -ENOMEM. */
-int shed_json(struct shed *s, struct key_spec *key);
+int shed_json(struct shed *s, const struct key_spec *key);
 /* json: the first bytes of a record shed in pieces that are kept. */
 #define SHED_HEAD 4096
 
