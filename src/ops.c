@@ -119,7 +119,10 @@ int ops_check_repeats(const char *ere)
         if (copies) {
             w = MIN(w * copies, OPS_REPEAT_MAX + 1);
         } else if (*p == '*' || *p == '+' || *p == '?') {
-            /* unbounded: no copies */
+            /* unbounded: no copies, but stacked on another repetition
+             * (a**, a+*+) glibc copies the tree again */
+            if (w && p > ere && strchr("*+?}", p[-1]))
+                w = MIN(w * 2, OPS_REPEAT_MAX + 1);
         } else if (*p == ')' && depth > 0) {
             w = MAX(top[depth], w);
             depth--;
