@@ -268,7 +268,7 @@ static void test_repeats(void)
         "[]]{1,10}{1,101}",  "a{99999999999999999999}",
         "(a{1,1001}",        "(a){1,2}(b){1,101}{1,10}",
         "a{,1001}",          "a***********",
-        "a++++++++++",       "a*+++++++++++",
+        "a+++++++++++",      "a*+++++++++++",
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
         is_int(ops_check_repeats(big[i]), -E2BIG, "'%s' is refused", big[i]);
